@@ -1,0 +1,1 @@
+"""Readers that turn case files and a user's own documents into database records."""

@@ -1,0 +1,197 @@
+"""Read and validate the curated case files under data/.
+
+YAML is composed into nodes first so every value keeps its line number; pydantic then
+checks shapes (kb.records) and this module checks what spans records: unique ids,
+evidence that cites a source of its own case, related lessons that exist. All problems
+are collected and raised together as `RecordErrors`, each naming file, line and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from kb.errors import RecordError, RecordErrors
+from kb.records import CaseFile, Source, SourcesFile
+
+SOURCES_FILE = "sources.yaml"
+CASES_DIR = "cases"
+
+Path_ = tuple  # a location inside a document: ("lessons", 3, "stage")
+
+
+@dataclass
+class Located:
+    """A parsed YAML document with the line of every value in it."""
+
+    path: Path
+    value: object
+    lines: dict[Path_, int]
+
+    def line_of(self, location: Path_) -> int | None:
+        # The deepest known prefix: a missing key is reported at its parent mapping.
+        for end in range(len(location), -1, -1):
+            if location[:end] in self.lines:
+                return self.lines[location[:end]]
+        return None
+
+
+def load_yaml(path: Path) -> Located:
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        raise RecordErrors([RecordError(path, mark.line + 1 if mark else None, "YAML",
+                                         str(exc.problem or exc))]) from None
+    except UnicodeDecodeError:
+        raise RecordErrors([RecordError(path, None, "file", "expected UTF-8 text")]) from None
+    lines: dict[Path_, int] = {}
+    value = _to_python(node, (), lines) if node is not None else None
+    return Located(path, value, lines)
+
+
+def _to_python(node: yaml.Node, location: Path_, lines: dict[Path_, int]):
+    lines[location] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        return {key.value: _to_python(child, location + (key.value,), lines)
+                for key, child in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(child, location + (i,), lines) for i, child in enumerate(node.value)]
+    # Scalars go through the safe constructor so 2016 is an int and "yes" stays YAML's.
+    return _SCALARS.construct_object(node)
+
+
+_SCALARS = yaml.SafeLoader("")
+
+
+def _dotted(location: Path_) -> str:
+    out = ""
+    for part in location:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def _validate(doc: Located, model):
+    try:
+        return model.model_validate(_stringify_dates(doc.value))
+    except ValidationError as exc:
+        raise RecordErrors([
+            RecordError(doc.path, doc.line_of(tuple(err["loc"])), _dotted(tuple(err["loc"])),
+                        _expected(err))
+            for err in exc.errors()
+        ]) from None
+
+
+def _expected(err: dict) -> str:
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return "unknown field (check its spelling)"
+    if err["type"] == "missing":
+        return "required field is missing"
+    if "input" in err and not isinstance(err["input"], (dict, list)):
+        return f"{message}; got {err['input']!r}"
+    return message
+
+
+def _stringify_dates(value):
+    """YAML reads 2016-03-24 as a date; records keep dates as partial ISO strings."""
+    if isinstance(value, dict):
+        return {k: _stringify_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stringify_dates(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool) and 1900 < value < 2100:
+        return str(value)  # a bare year; numbers elsewhere are validated by their field
+    return value
+
+
+@dataclass
+class Corpus:
+    """Everything under data/: sources and case files, checked against each other."""
+
+    sources: list[Source]
+    cases: list[CaseFile]
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def lesson_count(self) -> int:
+        return sum(len(c.lessons) for c in self.cases)
+
+    @property
+    def fact_count(self) -> int:
+        return sum(len(c.facts) for c in self.cases)
+
+
+def case_files(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / CASES_DIR).glob("*.yaml"))
+
+
+def read_corpus(data_dir: Path) -> Corpus:
+    data_dir = Path(data_dir)
+    errors: list[RecordError] = []
+    sources_path = data_dir / SOURCES_FILE
+    if not sources_path.exists():
+        raise RecordErrors([RecordError(sources_path, None, "file", "expected the list of sources")])
+
+    documents: list[tuple[Located, object]] = []
+    for path, model in [(sources_path, SourcesFile)] + [(p, CaseFile) for p in case_files(data_dir)]:
+        try:
+            doc = load_yaml(path)
+            documents.append((doc, _validate(doc, model)))
+        except RecordErrors as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise RecordErrors(errors)
+
+    (sources_doc, sources_file), *case_docs = documents
+    corpus = Corpus(sources=list(sources_file.sources), cases=[c for _, c in case_docs],
+                    files=[d.path for d, _ in documents])
+    errors.extend(_cross_check(sources_doc, case_docs))
+    if errors:
+        raise RecordErrors(errors)
+    return corpus
+
+
+def _cross_check(sources_doc: Located, case_docs: list[tuple[Located, CaseFile]]):
+    """Checks no single record can make: references between records and files."""
+    source_ids: dict[str, int] = {}
+    for i, source in enumerate(sources_doc.value["sources"]):
+        if source["id"] in source_ids:
+            yield RecordError(sources_doc.path, sources_doc.line_of(("sources", i, "id")),
+                              f"sources[{i}].id", f"duplicate id {source['id']!r}")
+        source_ids[source["id"]] = i
+
+    seen: dict[str, Path] = {}
+    lesson_ids = {l.id for _, cf in case_docs for l in cf.lessons}
+    for doc, cf in case_docs:
+        at = lambda *loc: doc.line_of(loc)  # noqa: E731 - a short local helper
+        if doc.path.stem != cf.case.slug:
+            yield RecordError(doc.path, at("case", "slug"), "case.slug",
+                              f"expected {doc.path.stem!r} to match the file name")
+        for i, sid in enumerate(cf.case.sources):
+            if sid not in source_ids:
+                yield RecordError(doc.path, at("case", "sources", i), f"case.sources[{i}]",
+                                  f"unknown source {sid!r}; expected an id from {SOURCES_FILE}")
+        own = set(cf.case.sources)
+        for kind, records in (("lessons", cf.lessons), ("facts", cf.facts)):
+            for i, record in enumerate(records):
+                if record.id in seen:
+                    yield RecordError(doc.path, at(kind, i, "id"), f"{kind}[{i}].id",
+                                      f"duplicate id {record.id!r} (also in {seen[record.id].name})")
+                seen[record.id] = doc.path
+                cited = ([(("evidence", j, "source"), e.source) for j, e in enumerate(record.evidence)]
+                         if kind == "lessons" else [(("source",), record.source)])
+                for loc, sid in cited:
+                    if sid not in own:
+                        yield RecordError(doc.path, at(kind, i, *loc), _dotted((kind, i) + loc),
+                                          f"source {sid!r} is not one of this case's sources "
+                                          f"({', '.join(sorted(own))})")
+        for i, lesson in enumerate(cf.lessons):
+            for j, rid in enumerate(lesson.related):
+                if rid not in lesson_ids:
+                    yield RecordError(doc.path, at("lessons", i, "related", j),
+                                      f"lessons[{i}].related[{j}]", f"unknown lesson id {rid!r}")

@@ -1,0 +1,137 @@
+"""The `kb` command.
+
+The core commands (search, stats, model) live here. Commands from the packages that build
+on the core (`build` and `ingest` from ingest, `tui` from tui, `serve` for Datasette) are
+plugged in through the `kb.commands` entry point group and imported only when used, so
+`kb search` starts fast and the core never imports them. `kb` alone opens the TUI.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+
+from kb import config
+from kb.errors import KbError
+
+ENTRY_POINTS = "kb.commands"
+
+
+def db_option(command):
+    """`--db PATH` for any command, plugins included (default $LESSONS_DB or data/lessons.db)."""
+    return click.option(
+        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+        default=config.default_db, show_default="data/lessons.db or $LESSONS_DB",
+        help="The database file.")(command)
+
+
+class PluginGroup(click.Group):
+    """A group that finds extra commands through entry points, loading them on demand."""
+
+    def _plugins(self) -> dict:
+        return {ep.name: ep for ep in entry_points(group=ENTRY_POINTS)}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is None and (ep := self._plugins().get(name)) is not None:
+            command = ep.load()
+        return command
+
+
+@click.group(cls=PluginGroup, invoke_without_command=True)
+@click.version_option(package_name="lessons")
+@click.pass_context
+def cli(ctx):
+    """lessons: lessons learned from NHS commissioning of integrated care.
+
+    Run `kb` alone to open the terminal UI."""
+    if ctx.invoked_subcommand is None:
+        tui = cli.get_command(ctx, "tui")
+        if tui is None:
+            click.echo(ctx.get_help())
+            return
+        ctx.invoke(tui)
+
+
+@cli.command()
+@click.argument("queries", nargs=-1, required=True)
+@click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid",
+              show_default=True, help="How to rank: meaning, words, or both fused.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--case", "cases", multiple=True, help="Only this case (repeatable).")
+@click.option("--theme", "themes", multiple=True, help="Only lessons with this theme (repeatable).")
+@click.option("--stage", "stages", multiple=True, help="Only this stage (repeatable).")
+@click.option("--kind", "kinds", multiple=True,
+              type=click.Choice(["lesson", "fact", "case", "passage"]),
+              help="Only this kind of record (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per query, one per line.")
+@db_option
+def search(queries, mode, limit, cases, themes, stages, kinds, as_json, db_path):
+    """Search the knowledge base: kb search "VAT risk of LLP" ["another query" ...]"""
+    import json
+
+    from kb.search import Filters, open_engine
+
+    engine = open_engine(db_path)
+    filters = Filters.of(case=cases, theme=themes, stage=stages, kind=kinds)
+    for query in queries:
+        results = engine.search(query, mode=mode, limit=limit, filters=filters)
+        if as_json:
+            click.echo(json.dumps(results.to_json(), ensure_ascii=False))
+        else:
+            from kb.render import print_results
+
+            print_results(results)
+
+
+@cli.command()
+@db_option
+def stats(db_path):
+    """What the database holds: cases, lessons, facts, passages, model, size."""
+    from kb.render import print_stats
+    from kb.stats import collect
+
+    print_stats(collect(db_path))
+
+
+@cli.group()
+def model():
+    """The embedding model: where it is, and its one-off preparation."""
+
+
+@model.command("prepare")
+def model_prepare():
+    """Export the model to ONNX once, so every later search starts fast."""
+    from kb.embeddings import export_dir_for, load_embedder
+
+    embedder = load_embedder()
+    click.echo(f"model {embedder.name} ({embedder.dimensions} dimensions) is ready in "
+               f"{export_dir_for(config.model_dir())}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="kb", standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KbError as exc:
+        click.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

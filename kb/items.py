@@ -1,0 +1,76 @@
+"""Searchable items: every record as one (kind, id, case, title, text, …) row.
+
+The `text` of an item is exactly what is embedded and full-text indexed, so its content
+hash decides whether a record must be embedded again. Keep these texts stable: changing
+one re-embeds every record of that kind on the next build.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from kb.embeddings import content_hash
+from kb.records import Case, CaseFile, Source
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str
+    id: str
+    case: str
+    title: str
+    text: str
+    themes: tuple[str, ...] = ()
+    stage: str | None = None
+    outcome: str | None = None
+    source: str | None = None
+    source_title: str | None = None
+    locator: str | None = None
+    content_hash: str = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "content_hash", content_hash(self.text))
+
+    def row(self) -> dict:
+        row = asdict(self)
+        row["themes"] = json.dumps(list(self.themes))
+        return row
+
+
+def case_file_items(case_file: CaseFile, sources: dict[str, Source]) -> list[Item]:
+    case = case_file.case
+    primary = sources[case.sources[0]]
+    items = [Item(kind="case", id=case.slug, case=case.slug, title=case.name,
+                  text=case_text(case), source=primary.id, source_title=primary.title)]
+    for lesson in case_file.lessons:
+        evidence = lesson.evidence[0]
+        items.append(Item(
+            kind="lesson", id=lesson.id, case=case.slug, title=lesson.title,
+            text=f"{lesson.title}. {lesson.lesson} {lesson.recommendation} {lesson.event}",
+            themes=tuple(lesson.themes), stage=lesson.stage, outcome=lesson.outcome,
+            source=evidence.source, source_title=sources[evidence.source].title,
+            locator=evidence.locator))
+    for fact in case_file.facts:
+        when = f" ({fact.date})" if fact.date else ""
+        note = f" {fact.note}" if fact.note else ""
+        items.append(Item(
+            kind="fact", id=fact.id, case=case.slug, title=f"{fact.label}: {fact.value}",
+            text=f"{case.name}: {fact.label}: {fact.value}{when}.{note}",
+            source=fact.source, source_title=sources[fact.source].title, locator=fact.locator))
+    return items
+
+
+def case_text(case: Case) -> str:
+    return (f"{case.name}. {case.summary} Commissioner: {case.commissioner}. "
+            f"Care model: {case.care_model}. Contract: {case.contract_form}. "
+            f"Outcome: {case.outcome}")
+
+
+def passage_item(passage: dict, document: dict) -> Item:
+    """A passage row (and its document row) as an item: cited by document title and locator."""
+    heading = passage.get("heading")
+    title = f"{document['title']} — {passage['locator']}"
+    text = f"{heading}. {passage['text']}" if heading else passage["text"]
+    return Item(kind="passage", id=passage["id"], case=passage["case"], title=title, text=text,
+                source=document["id"], source_title=document["title"], locator=passage["locator"])

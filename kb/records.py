@@ -1,0 +1,115 @@
+"""The curated records: what a case file holds, validated on the way in.
+
+A case file (data/cases/<slug>.yaml) has three top-level keys: `case`, `lessons` and
+`facts`; data/sources.yaml lists every source document that records cite. The models
+here are the single definition of those shapes; `ingest.casefiles` reads YAML into them
+and turns pydantic's errors into "file, line, field, expected" messages.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from kb.vocabulary import OUTCOMES, SOURCE_KINDS, STAGES, THEMES
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+_PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+def _partial_date(value: str) -> str:
+    if not _PARTIAL_DATE.match(value):
+        raise ValueError("expected a date as YYYY, YYYY-MM or YYYY-MM-DD")
+    return value
+
+
+def _one_of(allowed: dict | tuple, what: str):
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected a {what}, one of: {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+PartialDate = Annotated[str, AfterValidator(_partial_date)]
+Theme = Annotated[str, AfterValidator(_one_of(THEMES, "theme"))]
+Stage = Annotated[str, AfterValidator(_one_of(STAGES, "stage"))]
+Outcome = Annotated[str, AfterValidator(_one_of(OUTCOMES, "outcome"))]
+SourceKind = Annotated[str, AfterValidator(_one_of(SOURCE_KINDS, "source kind"))]
+
+
+class Record(BaseModel):
+    # Unknown keys are errors, so a misspelt field is reported rather than dropped.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Record):
+    id: Slug
+    title: Text
+    publisher: Text
+    date: PartialDate
+    kind: SourceKind
+    url: Optional[str] = None
+    reference: Optional[str] = Field(None, description="file name or citation of the original")
+
+
+class Case(Record):
+    slug: Slug
+    name: Text
+    commissioner: Text
+    partners: list[Text] = []
+    care_model: Text
+    contract_form: Text
+    population: Optional[str] = None
+    value: Optional[str] = None
+    term: Optional[str] = None
+    status: Text
+    outcome: Text
+    summary: Text
+    sources: list[Slug] = Field(min_length=1)
+
+
+class Evidence(Record):
+    source: Slug
+    locator: Text = Field(description="section, page or slide within the source")
+    paraphrase: Text
+
+
+class Lesson(Record):
+    id: Slug
+    title: Text
+    event: Text = Field(description="the driving event: what happened")
+    lesson: Text
+    recommendation: Text
+    themes: list[Theme] = Field(min_length=1)
+    stage: Stage
+    outcome: Outcome
+    evidence: list[Evidence] = Field(min_length=1)
+    related: list[Slug] = Field([], description="ids of the same lesson seen in other cases")
+
+
+class Fact(Record):
+    id: Slug
+    label: Text
+    value: Text
+    number: Optional[float] = Field(None, description="the figure as a number, for sorting")
+    unit: Optional[str] = None
+    date: Optional[PartialDate] = Field(None, description="set for key dates: the timeline")
+    source: Slug
+    locator: Text
+    note: Optional[str] = None
+
+
+class CaseFile(Record):
+    case: Case
+    lessons: list[Lesson] = []
+    facts: list[Fact] = []
+
+
+class SourcesFile(Record):
+    sources: list[Source] = Field(min_length=1)

@@ -1,0 +1,80 @@
+"""How the CLI shows results and statistics in a terminal (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from kb.search import Hit, Results
+from kb.stats import Stats
+
+OUTCOME_STYLE = {"went-well": "green", "went-wrong": "red", "guidance": "cyan"}
+
+console = Console(highlight=False, soft_wrap=False)
+
+
+def body(hit: Hit) -> str:
+    """The hit's text without its title, which the text begins with."""
+    text = hit.text
+    if text.startswith(hit.title):
+        text = text[len(hit.title):].lstrip(". ")
+    return text
+
+
+def print_results(results: Results) -> None:
+    header = Text.assemble((f"{results.query}", "bold"),
+                           f"  · {results.mode} · {len(results.hits)} hits · "
+                           f"{results.seconds * 1000:.0f} ms")
+    console.print(header)
+    if results.notice:
+        console.print(Text(results.notice, style="yellow"))
+    if not results.hits:
+        console.print("  no results: try other words, or --mode semantic")
+    for hit in results.hits:
+        console.print()
+        title = Text.assemble((f"{hit.rank:>3}. ", "bold"), (hit.title, "bold"),
+                              (f"   {hit.kind} · {hit.case}", "dim"))
+        console.print(title)
+        snippet = body(hit)
+        if len(snippet) > 220:
+            snippet = snippet[:217].rsplit(" ", 1)[0] + "…"
+        console.print(Text("     " + snippet))
+        tags = [", ".join(hit.themes)] if hit.themes else []
+        if hit.stage:
+            tags.append(hit.stage)
+        line = Text("     ")
+        if hit.outcome:
+            line.append(hit.outcome.replace("-", " "), style=OUTCOME_STYLE.get(hit.outcome, ""))
+            line.append(" · ")
+        line.append(" · ".join(tags), style="magenta")
+        console.print(line)
+        source = hit.source_title or ""
+        if hit.locator:
+            source += f" — {hit.locator}"
+        console.print(Text(f"     source: {source}", style="dim"))
+        console.print(Text(f"     why: {hit.why} · score {hit.score:.2f}", style="dim"))
+
+
+def print_stats(stats: Stats) -> None:
+    meta = stats.meta
+    console.print(Text(f"{stats.db}  ({stats.size_bytes / 1e6:.1f} MB, built {meta.get('built_at', '?')}, "
+                       f"model {meta.get('model', '?')})", style="bold"))
+    totals = Table(title="records", show_header=False, box=None)
+    for name, n in stats.totals.items():
+        totals.add_row(name, str(n))
+    console.print(totals)
+    kinds = sorted({k for per in stats.by_case.values() for k in per})
+    by_case = Table(title="items by case")
+    by_case.add_column("case")
+    for kind in kinds:
+        by_case.add_column(kind, justify="right")
+    for case, per in stats.by_case.items():
+        by_case.add_row(case, *(str(per.get(k, 0)) for k in kinds))
+    console.print(by_case)
+    for title, counts in (("lessons by theme", stats.by_theme), ("lessons by stage", stats.by_stage),
+                          ("lessons by outcome", stats.by_outcome)):
+        table = Table(title=title, show_header=False, box=None)
+        for key, n in counts.items():
+            table.add_row(str(key), str(n))
+        console.print(table)

@@ -1,0 +1,84 @@
+"""The database's tables, in one place.
+
+Curated records (cases, sources, lessons, evidence, facts) are written by `kb build` from
+data/; documents and passages are written by `kb ingest`. Every searchable record is also
+one row of `items`, the uniform view that search works on (kind, id, case, title, text,
+themes, stage, outcome, source), with an FTS5 index (porter stemming) and one row in
+`embeddings`. The browsable tables get their own FTS indexes for Datasette's search box.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+TABLES: dict[str, dict] = {
+    "meta": dict(columns={"key": str, "value": str}, pk="key"),
+    "cases": dict(columns={
+        "slug": str, "name": str, "commissioner": str, "partners": str, "care_model": str,
+        "contract_form": str, "population": str, "value": str, "term": str, "status": str,
+        "outcome": str, "summary": str, "stub": int}, pk="slug"),
+    "sources": dict(columns={
+        "id": str, "title": str, "publisher": str, "date": str, "kind": str, "url": str,
+        "reference": str}, pk="id"),
+    "case_sources": dict(columns={"case": str, "source": str}, pk=("case", "source"),
+                         foreign_keys=[("case", "cases", "slug"), ("source", "sources", "id")]),
+    "lessons": dict(columns={
+        "id": str, "case": str, "title": str, "event": str, "lesson": str,
+        "recommendation": str, "themes": str, "stage": str, "outcome": str, "source": str,
+        "locator": str, "related": str}, pk="id",
+        foreign_keys=[("case", "cases", "slug"), ("source", "sources", "id")]),
+    "evidence": dict(columns={
+        "id": int, "lesson": str, "source": str, "locator": str, "paraphrase": str}, pk="id",
+        foreign_keys=[("lesson", "lessons", "id"), ("source", "sources", "id")]),
+    "facts": dict(columns={
+        "id": str, "case": str, "label": str, "value": str, "number": float, "unit": str,
+        "date": str, "source": str, "locator": str, "note": str}, pk="id",
+        foreign_keys=[("case", "cases", "slug"), ("source", "sources", "id")]),
+    "documents": dict(columns={
+        "id": str, "case": str, "path": str, "title": str, "date": str, "format": str,
+        "content_hash": str, "pages": int, "ingested_at": str}, pk="id",
+        foreign_keys=[("case", "cases", "slug")]),
+    "passages": dict(columns={
+        "id": str, "document": str, "case": str, "ordinal": int, "locator": str,
+        "heading": str, "text": str}, pk="id",
+        foreign_keys=[("document", "documents", "id"), ("case", "cases", "slug")]),
+    "items": dict(columns={
+        "item": int, "kind": str, "id": str, "case": str, "title": str, "text": str,
+        "themes": str, "stage": str, "outcome": str, "source": str, "source_title": str,
+        "locator": str, "content_hash": str}, pk="item",
+        foreign_keys=[("case", "cases", "slug")]),
+    "embeddings": dict(columns={
+        "kind": str, "id": str, "model": str, "content_hash": str, "vector": bytes},
+        pk=("kind", "id")),
+}
+
+# Full-text indexes: the search engine's (items) and Datasette's per-table search boxes.
+FTS: dict[str, list[str]] = {
+    "items": ["title", "text"],
+    "lessons": ["title", "event", "lesson", "recommendation"],
+    "facts": ["label", "value", "note"],
+    "passages": ["heading", "text"],
+    "cases": ["name", "summary"],
+}
+
+INDEXES: list[tuple[str, list[str]]] = [
+    ("items", ["kind", "id"]), ("lessons", ["case"]), ("facts", ["case"]),
+    ("passages", ["document"]), ("evidence", ["lesson"]),
+]
+
+
+def create_tables(db: sqlite_utils.Database) -> None:
+    for name, spec in TABLES.items():
+        db[name].create(**spec, if_not_exists=True)
+    for table, columns in INDEXES:
+        db[table].create_index(columns, unique=(table == "items"), if_not_exists=True)
+
+
+def create_search_indexes(db: sqlite_utils.Database) -> None:
+    """Index the text once the bulk is written; the triggers then keep the indexes in step
+    with what `kb ingest` adds to the live database."""
+    for table, columns in FTS.items():
+        db[table].enable_fts(columns, fts_version="FTS5", tokenize="porter", replace=True,
+                             create_triggers=True)

@@ -1,0 +1,118 @@
+"""Writing records, items and embeddings into a database being built or ingested into.
+
+`EmbeddingStore` is the one place that decides what needs embedding: a vector is reused
+whenever the same text was embedded by the same model before (in this database or the
+one being replaced), so an unchanged record is never embedded twice, and the model is not
+even loaded when nothing is new.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import sqlite_utils
+
+from kb.embeddings import Embedder, to_blob
+from kb.items import Item
+from kb.records import CaseFile, Source
+
+
+def write_sources(db: sqlite_utils.Database, sources: Iterable[Source]) -> None:
+    db["sources"].insert_all((s.model_dump() for s in sources), pk="id")
+
+
+def write_case_file(db: sqlite_utils.Database, case_file: CaseFile) -> None:
+    case = case_file.case
+    row = case.model_dump(exclude={"sources"})
+    db["cases"].insert({**row, "partners": json.dumps(case.partners), "stub": 0}, pk="slug")
+    db["case_sources"].insert_all(({"case": case.slug, "source": s} for s in case.sources))
+    for lesson in case_file.lessons:
+        first = lesson.evidence[0]
+        db["lessons"].insert({
+            **lesson.model_dump(exclude={"evidence"}), "case": case.slug,
+            "themes": json.dumps(lesson.themes), "related": json.dumps(lesson.related),
+            "source": first.source, "locator": first.locator})
+        db["evidence"].insert_all({"lesson": lesson.id, **e.model_dump()} for e in lesson.evidence)
+    db["facts"].insert_all(({**f.model_dump(), "case": case.slug} for f in case_file.facts))
+
+
+def write_items(db: sqlite_utils.Database, items: Iterable[Item]) -> None:
+    db["items"].insert_all((item.row() for item in items), batch_size=500)
+
+
+@dataclass
+class EmbedReport:
+    reused: int = 0
+    embedded: int = 0
+    seconds: float = 0.0  # time spent in the model alone
+
+
+class EmbeddingStore:
+    """Vectors for items, keyed by (kind, id), tagged with model and content hash."""
+
+    def __init__(self, model: str, load_embedder: Callable[[], Embedder]):
+        self.model = model
+        self._load_embedder = load_embedder
+        self._embedder: Embedder | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._load_embedder()
+        return self._embedder
+
+    def known_vectors(self, conn: sqlite3.Connection | None, hashes: set[str]) -> dict[str, bytes]:
+        """Vectors already computed by this model for any of `hashes`, from `conn`."""
+        if conn is None or not hashes:
+            return {}
+        found: dict[str, bytes] = {}
+        wanted = list(hashes)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            sql = (f"select content_hash, vector from embeddings where model = ? "
+                   f"and content_hash in ({', '.join('?' * len(chunk))})")
+            found.update(conn.execute(sql, [self.model, *chunk]))
+        return found
+
+    def plan(self, items: list[Item], *,
+             reuse_from: Iterable[sqlite3.Connection | None] = ()) -> "EmbedPlan":
+        """Find the vectors that can be reused; what is left must be embedded."""
+        hashes = {item.content_hash for item in items}
+        known: dict[str, bytes] = {}
+        for conn in reuse_from:
+            known.update(self.known_vectors(conn, hashes - known.keys()))
+        # Same text under two ids is embedded once.
+        texts = {i.content_hash: i.text for i in items if i.content_hash not in known}
+        return EmbedPlan(known=known, texts=texts,
+                         reused=sum(1 for i in items if i.content_hash in known))
+
+    def store(self, db: sqlite_utils.Database, items: list[Item], plan: "EmbedPlan", *,
+              progress: Callable[[int], None] | None = None) -> EmbedReport:
+        """Embed what `plan` says is new, then write a vector row for every item."""
+        report = EmbedReport(reused=plan.reused, embedded=len(items) - plan.reused)
+        vectors = dict(plan.known)
+        if plan.texts:
+            started = time.perf_counter()
+            encoded = self.embedder.encode(list(plan.texts.values()), progress=progress)
+            report.seconds = time.perf_counter() - started
+            vectors.update(zip(plan.texts.keys(), (to_blob(v) for v in encoded)))
+        db["embeddings"].upsert_all(
+            ({"kind": i.kind, "id": i.id, "model": self.model, "content_hash": i.content_hash,
+              "vector": vectors[i.content_hash]} for i in items),
+            pk=("kind", "id"), batch_size=500)
+        return report
+
+
+@dataclass
+class EmbedPlan:
+    known: dict[str, bytes]
+    texts: dict[str, str]
+    reused: int
+
+    @property
+    def to_embed(self) -> int:
+        return len(self.texts)
