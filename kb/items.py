@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from kb.embeddings import content_hash
-from kb.records import Case, CaseFile, Source
+from kb.records import Case, CaseFile, Lesson, Source
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def case_file_items(case_file: CaseFile, sources: dict[str, Source]) -> list[Ite
         evidence = lesson.evidence[0]
         items.append(Item(
             kind="lesson", id=lesson.id, case=case.slug, title=lesson.title,
-            text=f"{lesson.title}. {lesson.lesson} {lesson.recommendation} {lesson.event}",
+            text=lesson_text(lesson),
             themes=tuple(lesson.themes), stage=lesson.stage, outcome=lesson.outcome,
             source=evidence.source, source_title=sources[evidence.source].title,
             locator=evidence.locator))
@@ -59,6 +59,10 @@ def case_file_items(case_file: CaseFile, sources: dict[str, Source]) -> list[Ite
             text=f"{case.name}: {fact.label}: {fact.value}{when}.{note}",
             source=fact.source, source_title=sources[fact.source].title, locator=fact.locator))
     return items
+
+
+def lesson_text(lesson: Lesson) -> str:
+    return f"{lesson.title}. {lesson.lesson} {lesson.recommendation} {lesson.event}"
 
 
 def case_text(case: Case) -> str:

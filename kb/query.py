@@ -27,9 +27,38 @@ def terms(text: str) -> list[str]:
     return (content or words)[:MAX_TERMS]
 
 
-def fts_query(text: str) -> str | None:
-    """An FTS5 MATCH expression for `text`, or None when it has no words at all."""
-    words = terms(text)
+def fts_query(words: list[str]) -> str | None:
+    """An FTS5 MATCH expression for `words`, or None when there are none."""
     if not words:
         return None
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+class CommonTerms:
+    """Words found in so large a share of a big index that matching them costs much and
+    ranks little (bm25 gives them almost no weight): skipped, as Lucene's common-terms
+    query does. Only indexes past `min_documents` are pruned, so small knowledge bases
+    rank on every word. Frequencies come from the fts5vocab table built beside the index,
+    keyed by Porter stems, which is what the index stores."""
+
+    MIN_DOCUMENTS = 5000
+    SHARE = 0.2
+
+    def __init__(self, frequencies: dict[str, int], documents: int, *, keep: int = 2):
+        self._frequencies = frequencies
+        self._limit = self.SHARE * documents if documents >= self.MIN_DOCUMENTS else None
+        self._keep = keep
+        self._stem = None
+
+    def prune(self, words: list[str]) -> list[str]:
+        if self._limit is None or len(words) <= self._keep:
+            return words
+        if self._stem is None:
+            import snowballstemmer
+
+            self._stem = snowballstemmer.stemmer("porter").stemWord
+        counts = {w: self._frequencies.get(self._stem(w), 0) for w in words}
+        rare = [w for w in words if counts[w] <= self._limit]
+        if len(rare) >= self._keep:
+            return rare
+        return sorted(words, key=counts.get)[:self._keep]

@@ -1,10 +1,11 @@
 """The database's tables, in one place.
 
 Curated records (cases, sources, lessons, evidence, facts) are written by `kb build` from
-data/; documents and passages are written by `kb ingest`. Every searchable record is also
-one row of `items`, the uniform view that search works on (kind, id, case, title, text,
-themes, stage, outcome, source), with an FTS5 index (porter stemming) and one row in
-`embeddings`. The browsable tables get their own FTS indexes for Datasette's search box.
+data/; documents, passages and candidate lessons are written by `kb ingest`. Every
+searchable record is also one row of `items`, the uniform view that search works on (kind,
+id, case, title, text, themes, stage, outcome, source), with an FTS5 index (porter
+stemming) and one row in `embeddings`. The browsable tables get their own FTS indexes for
+Datasette's search box.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ TABLES: dict[str, dict] = {
         "id": str, "document": str, "case": str, "ordinal": int, "locator": str,
         "heading": str, "text": str}, pk="id",
         foreign_keys=[("document", "documents", "id"), ("case", "cases", "slug")]),
+    # Sentences of passages that read as lessons, proposed by `kb ingest` for review;
+    # status is candidate, accepted (then `lesson` is the curated lesson's id) or rejected.
+    "candidates": dict(columns={
+        "id": str, "document": str, "passage": str, "case": str, "ordinal": int, "text": str,
+        "cue": str, "themes": str, "stage": str, "score": float, "status": str, "lesson": str},
+        pk="id", foreign_keys=[("document", "documents", "id"), ("passage", "passages", "id"),
+                               ("case", "cases", "slug")]),
     "items": dict(columns={
         "item": int, "kind": str, "id": str, "case": str, "title": str, "text": str,
         "themes": str, "stage": str, "outcome": str, "source": str, "source_title": str,
@@ -60,12 +68,14 @@ FTS: dict[str, list[str]] = {
     "lessons": ["title", "event", "lesson", "recommendation"],
     "facts": ["label", "value", "note"],
     "passages": ["heading", "text"],
+    "candidates": ["text"],
     "cases": ["name", "summary"],
 }
 
 INDEXES: list[tuple[str, list[str]]] = [
     ("items", ["kind", "id"]), ("lessons", ["case"]), ("facts", ["case"]),
-    ("passages", ["document"]), ("evidence", ["lesson"]),
+    ("passages", ["document"]), ("evidence", ["lesson"]), ("candidates", ["document"]),
+    ("candidates", ["case"]),
 ]
 
 
@@ -82,3 +92,6 @@ def create_search_indexes(db: sqlite_utils.Database) -> None:
     for table, columns in FTS.items():
         db[table].enable_fts(columns, fts_version="FTS5", tokenize="porter", replace=True,
                              create_triggers=True)
+    # Document frequency of every indexed term: the search engine skips very common terms.
+    db.execute("create virtual table if not exists items_fts_vocab "
+               "using fts5vocab(items_fts, 'row')")

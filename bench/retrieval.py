@@ -1,0 +1,56 @@
+"""Retrieval quality of each search mode on the query sets in tests/queries/.
+
+    .venv/bin/python bench/retrieval.py [--db PATH] [QUERY_FILE ...]
+
+Prints hit@1, hit@3 and MRR@10 per mode, per query style, and the misses of hybrid.
+By default it reads the public query sets (tests/queries/*.yaml) and, separately, the
+held-out set (tests/queries/holdout/), which was written by someone who never saw the
+search code and was not used to tune anything."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kb import config  # noqa: E402
+from kb.evaluate import hit_at, load_queries, mrr, score  # noqa: E402
+from kb.search import MODES, open_engine  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, default=config.default_db())
+    parser.add_argument("files", nargs="*", type=Path)
+    args = parser.parse_args()
+    engine = open_engine(args.db)
+    sets = {"given": args.files} if args.files else {
+        "public": sorted((ROOT / "tests" / "queries").glob("*.yaml")),
+        "held-out": sorted((ROOT / "tests" / "queries" / "holdout").glob("*.yaml"))}
+    for name, files in sets.items():
+        print(f"\n## {name} query set")
+        report(engine, load_queries(files))
+
+
+def report(engine, queries) -> None:
+    print(f"{len(queries)} queries")
+    print(f"{'mode':10} {'style':11} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7}")
+    for mode in MODES:
+        scores = score(engine, queries, mode)
+        styles = sorted({s.query.style for s in scores})
+        for style in ["all", *styles]:
+            part = [s for s in scores if style == "all" or s.query.style == style]
+            print(f"{mode:10} {style:11} {len(part):4} {hit_at(part, 1):6.3f} "
+                  f"{hit_at(part, 3):6.3f} {mrr(part):7.3f}")
+        if mode == "hybrid":
+            misses = [s for s in scores if not s.rank or s.rank > 3]
+    print("\nhybrid misses (rank > 3):")
+    for s in misses:
+        print(f"  {s.rank or '-':>3}  [{s.query.style}] {s.query.q}  → {', '.join(sorted(s.query.answers))}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Retrieval quality against a query set: hit@k and mean reciprocal rank.
+
+A query set is YAML: a list of {q: question, answers: [record ids], style: plain|…}.
+The test suite asserts thresholds on it; bench/retrieval.py prints the same figures per
+mode and per style, which is how ranking changes are judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import mean
+
+import yaml
+
+from kb.search import SearchEngine
+
+
+@dataclass(frozen=True)
+class Query:
+    q: str
+    answers: frozenset[str]
+    style: str = "plain"
+
+
+@dataclass
+class Score:
+    query: Query
+    rank: int | None  # rank of the first correct answer within the depth, else None
+
+
+def load_queries(paths: list[Path]) -> list[Query]:
+    queries = []
+    for path in paths:
+        for entry in yaml.safe_load(Path(path).read_text()):
+            queries.append(Query(q=entry["q"], answers=frozenset(entry["answers"]),
+                                 style=entry.get("style", "plain")))
+    return queries
+
+
+def score(engine: SearchEngine, queries: list[Query], mode: str, depth: int = 10) -> list[Score]:
+    out = []
+    for query in queries:
+        hits = engine.search(query.q, mode=mode, limit=depth).hits
+        rank = next((h.rank for h in hits if h.id in query.answers), None)
+        out.append(Score(query, rank))
+    return out
+
+
+def hit_at(scores: list[Score], k: int) -> float:
+    return mean(1.0 if s.rank is not None and s.rank <= k else 0.0 for s in scores)
+
+
+def mrr(scores: list[Score]) -> float:
+    return mean(1.0 / s.rank if s.rank else 0.0 for s in scores)

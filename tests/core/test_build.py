@@ -1,0 +1,98 @@
+"""`kb build`: a complete database, incremental embedding, and atomic replacement."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from ingest.build import build
+from ingest.casefiles import read_corpus
+from kb.errors import ModelError, RecordErrors
+
+
+def _count(db, table):
+    with sqlite3.connect(db) as conn:
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def test_build_writes_every_record_with_an_embedding(built_db):
+    from tests.conftest import DATA
+
+    corpus = read_corpus(DATA)
+    assert _count(built_db, "lessons") == corpus.lesson_count
+    assert _count(built_db, "facts") == corpus.fact_count
+    assert _count(built_db, "cases") == len(corpus.cases)
+    items = _count(built_db, "items")
+    assert items == corpus.lesson_count + corpus.fact_count + len(corpus.cases)
+    assert _count(built_db, "embeddings") == items
+    with sqlite3.connect(built_db) as conn:
+        assert conn.execute("pragma foreign_key_check").fetchall() == []
+        (length,) = conn.execute("select distinct length(vector) from embeddings").fetchone()
+        assert length == 384 * 4
+        meta = dict(conn.execute("select key, value from meta"))
+    assert meta["model"] == "all-MiniLM-L6-v2" and meta["dimensions"] == "384"
+
+
+def test_unchanged_rebuild_does_nothing_and_a_change_embeds_one(tmp_path, data_copy):
+    db = tmp_path / "kb.db"
+    first = build(db, data_copy)
+    assert first.embed.embedded == first.lessons + first.facts + first.cases
+    again = build(db, data_copy)
+    assert again.up_to_date
+    forced = build(db, data_copy, force=True)
+    assert (forced.embed.embedded, forced.embed.reused) == (0, first.embed.embedded)
+
+    path = data_copy / "cases" / "uniting-care.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("Nobody funded the VAT", "No one funded the VAT", 1))
+    changed = build(db, data_copy)
+    assert changed.embed.embedded == 1
+    with sqlite3.connect(db) as conn:
+        (title,) = conn.execute("select title from lessons where id = 'uc-vat-llp-unfunded'").fetchone()
+    assert title.startswith("No one funded")
+
+
+def test_failed_build_leaves_the_old_database_untouched(tmp_path, data_copy, monkeypatch):
+    db = tmp_path / "kb.db"
+    build(db, data_copy)
+    before = db.read_bytes()
+    reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+
+    # A broken case file: stops before writing anything.
+    path = data_copy / "cases" / "dudley.yaml"
+    good = path.read_text()
+    path.write_text(good.replace("stage:", "stage: nope\n    x:", 1))
+    with pytest.raises(RecordErrors):
+        build(db, data_copy)
+    assert db.read_bytes() == before
+
+    # A failure mid-build (new text, but the model is gone): the temporary file is removed.
+    path.write_text(good.replace("Dudley", "Dudley MCP", 1))
+    monkeypatch.setenv("LESSONS_MODEL", str(tmp_path / "no-model"))
+    with pytest.raises(ModelError):
+        build(db, data_copy)
+    assert db.read_bytes() == before
+    assert not any(p.name.endswith(".building") for p in tmp_path.iterdir())
+    assert reader.execute("select count(*) from lessons").fetchone()[0] > 0
+
+
+def test_readers_keep_a_consistent_view_across_a_rebuild(tmp_path, data_copy):
+    db = tmp_path / "kb.db"
+    build(db, data_copy)
+    reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    before = reader.execute("select count(*) from lessons").fetchone()[0]
+    inode = db.stat().st_ino
+
+    path = data_copy / "cases" / "uniting-care.yaml"
+    text = path.read_text()
+    start = text.index("  - id: uc-vat-llp-unfunded")
+    end = text.index("  - id: uc-", start + 1)
+    path.write_text(text[:start] + text[end:])  # drop one lesson
+    build(db, data_copy)
+
+    assert db.stat().st_ino != inode, "the new database must be a new file renamed into place"
+    assert reader.execute("select count(*) from lessons").fetchone()[0] == before
+    fresh = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    assert fresh.execute("select count(*) from lessons").fetchone()[0] == before - 1
+    assert not any(p.name.endswith(".building") for p in tmp_path.iterdir())

@@ -1,0 +1,79 @@
+"""Case files: the real data validates, and every kind of mistake is reported precisely."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.casefiles import read_corpus
+from kb.errors import RecordErrors
+
+
+def test_real_data_validates():
+    from tests.conftest import DATA
+
+    corpus = read_corpus(DATA)
+    assert {c.case.slug for c in corpus.cases} >= {"dudley", "sunderland", "west-london",
+                                                    "uniting-care", "nhs-england"}
+
+
+def _break(data_dir, old: str, new: str, case: str = "uniting-care"):
+    path = data_dir / "cases" / f"{case}.yaml"
+    text = path.read_text()
+    assert old in text, f"fixture text {old!r} not found"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def _line_of(path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def _errors(data_dir) -> list:
+    with pytest.raises(RecordErrors) as info:
+        read_corpus(data_dir)
+    return info.value.errors
+
+
+def test_bad_stage_names_file_line_field_and_choices(data_copy):
+    path = _break(data_copy, "stage: award-assurance", "stage: awarding")
+    (error,) = _errors(data_copy)
+    assert error.path == str(path)
+    assert error.line == _line_of(path, "stage: awarding")
+    assert error.field.endswith(".stage") and error.field.startswith("lessons[")
+    assert "award-assurance" in error.problem and "'awarding'" in error.problem
+
+
+def test_misspelt_and_missing_fields(data_copy):
+    path = _break(data_copy, "    recommendation:", "    recomendation:")
+    problems = {e.field.rsplit(".", 1)[-1]: e for e in _errors(data_copy)}
+    assert "unknown field" in problems["recomendation"].problem
+    assert problems["recomendation"].line == _line_of(path, "recomendation:")
+    assert "required" in problems["recommendation"].problem
+
+
+def test_yaml_syntax_error_has_a_line(data_copy):
+    path = _break(data_copy, "lessons:\n", "lessons:\n  - id: [unclosed\n")
+    (error,) = _errors(data_copy)
+    assert error.path == str(path) and error.line is not None and error.field == "YAML"
+
+
+def test_evidence_must_cite_a_source_of_its_own_case(data_copy):
+    _break(data_copy, "  - source: uniting-care-public-record", "  - source: west-london-mcp-2018")
+    (error,) = _errors(data_copy)
+    assert "not one of this case's sources" in error.problem
+    assert ".evidence[0].source" in error.field
+
+
+def test_duplicate_ids_and_unknown_related(data_copy):
+    _break(data_copy, "  - id: uc-bid-assumed-price-uplift", "  - id: uc-vat-llp-unfunded")
+    _break(data_copy, "    stage: award-assurance", "    stage: award-assurance\n    related: [no-such-lesson]")
+    problems = [e.problem for e in _errors(data_copy)]
+    assert any("duplicate id 'uc-vat-llp-unfunded'" in p for p in problems)
+    assert any("unknown lesson id 'no-such-lesson'" in p for p in problems)
+
+
+def test_all_problems_reported_together(data_copy):
+    _break(data_copy, "stage: award-assurance", "stage: nope")
+    _break(data_copy, "stage:", "stage: nope\n    colour: red", case="dudley")
+    errors = _errors(data_copy)
+    assert {e.path.rsplit("/", 1)[-1] for e in errors} == {"uniting-care.yaml", "dudley.yaml"}

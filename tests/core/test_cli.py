@@ -1,0 +1,87 @@
+"""The `kb` command as a user runs it: a real process, its output and its exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+KB = [sys.executable, "-m", "kb.cli"]
+
+
+def kb(*args, env=None, check=True):
+    result = subprocess.run([*KB, *args], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, **(env or {})})
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_search_prints_ranked_hits_with_case_and_source(built_db):
+    out = kb("search", "--db", str(built_db), "VAT risk of LLP", "--limit", "3").stdout
+    assert "1. Nobody funded the VAT" in out.replace("  ", " ") or "Nobody funded the VAT" in out
+    assert "uniting-care" in out and "source:" in out and "why:" in out
+
+
+def test_json_lines_one_per_query_in_order(built_db):
+    queries = ["VAT risk of LLP", "GP engagement", "population of Dudley"]
+    out = kb("search", "--json", "--limit", "4", "--db", str(built_db), *queries).stdout
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["query"] for line in lines] == queries
+    assert all(line["mode"] == "hybrid" and len(line["hits"]) == 4 for line in lines)
+    assert lines[0]["hits"][0]["id"] == "uc-vat-llp-unfunded"
+
+
+def test_filters_and_modes_on_the_command_line(built_db):
+    out = kb("search", "--json", "--db", str(built_db), "--mode", "keyword", "--case", "dudley",
+             "--kind", "lesson", "--theme", "engagement", "consultation").stdout
+    hits = json.loads(out)["hits"]
+    assert hits and all(h["case"] == "dudley" and "engagement" in h["themes"] for h in hits)
+
+
+def test_stats_counts_everything(built_db):
+    out = kb("stats", "--db", str(built_db)).stdout
+    for word in ("lessons", "facts", "passages", "all-MiniLM-L6-v2", "dudley", "engagement"):
+        assert word in out
+
+
+def test_db_from_the_environment(built_db):
+    out = kb("search", "--json", "VAT", env={"LESSONS_DB": str(built_db)}).stdout
+    assert json.loads(out)["hits"]
+
+
+@pytest.mark.parametrize("args,env,message", [
+    (["search", "--db", "{missing}", "vat"], {}, "No database at"),
+    (["search", "--db", "{corrupt}", "vat"], {}, "is not a readable lessons database"),
+    (["search", "--db", "{db}", "   "], {}, "The query is empty"),
+    (["search", "--db", "{db}", "--mode", "fuzzy", "vat"], {}, "Invalid value for '--mode'"),
+    (["search", "--db", "{db}", "--mode", "semantic", "vat"], {"LESSONS_MODEL": "/nonexistent"},
+     "No embedding model found"),
+    (["stats", "--db", "{missing}"], {}, "No database at"),
+])
+def test_errors_are_one_clear_line_and_a_nonzero_exit(tmp_path, built_db, args, env, message):
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"this is not sqlite" * 100)
+    paths = {"missing": tmp_path / "none.db", "corrupt": corrupt, "db": built_db}
+    result = kb(*[a.format(**paths) for a in args], env=env, check=False)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_build_reports_what_it_did(tmp_path, data_copy):
+    db = tmp_path / "kb.db"
+    out = kb("build", "--db", str(db), "--data", str(data_copy)).stdout
+    assert "built" in out and "lessons" in out and "cases" in out and db.exists()
+    assert "up to date" in kb("build", "--db", str(db), "--data", str(data_copy)).stdout
+
+
+def test_malformed_case_file_is_reported_by_file_and_line(tmp_path, data_copy):
+    path = data_copy / "cases" / "sunderland.yaml"
+    path.write_text(path.read_text().replace("stage:", "stage: someday\n    x:", 1))
+    result = kb("build", "--db", str(tmp_path / "kb.db"), "--data", str(data_copy), check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "sunderland.yaml, line" in result.stderr and "stage" in result.stderr
