@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -24,7 +25,7 @@ def body(hit: Hit) -> str:
 
 def print_results(results: Results) -> None:
     header = Text.assemble((f"{results.query}", "bold"),
-                           f"  · {results.mode} · {len(results.hits)} hits · "
+                           f"  · {results.mode} · {len(results.hits)} hit{'' if len(results.hits) == 1 else 's'} · "
                            f"{results.seconds * 1000:.0f} ms")
     console.print(header)
     if results.notice:
@@ -33,27 +34,33 @@ def print_results(results: Results) -> None:
         console.print("  no results: try other words, or --mode semantic")
     for hit in results.hits:
         console.print()
-        title = Text.assemble((f"{hit.rank:>3}. ", "bold"), (hit.title, "bold"),
-                              (f"   {hit.kind} · {hit.case}", "dim"))
-        console.print(title)
+        console.print(Padding(Text.assemble((f"{hit.rank}. ", "bold"), (hit.title, "bold")),
+                              (0, 0, 0, 2), expand=False))
+        console.print(_indented(_tags(hit)))
         snippet = body(hit)
         if len(snippet) > 220:
             snippet = snippet[:217].rsplit(" ", 1)[0] + "…"
-        console.print(Text("     " + snippet))
-        tags = [", ".join(hit.themes)] if hit.themes else []
-        if hit.stage:
-            tags.append(hit.stage)
-        line = Text("     ")
-        if hit.outcome:
-            line.append(hit.outcome.replace("-", " "), style=OUTCOME_STYLE.get(hit.outcome, ""))
-            line.append(" · ")
-        line.append(" · ".join(tags), style="magenta")
-        console.print(line)
-        source = hit.source_title or ""
-        if hit.locator:
-            source += f" — {hit.locator}"
-        console.print(Text(f"     source: {source}", style="dim"))
-        console.print(Text(f"     why: {hit.why} · score {hit.score:.2f}", style="dim"))
+        console.print(_indented(Text(snippet)))
+        source = (hit.source_title or "") + (f" — {hit.locator}" if hit.locator else "")
+        console.print(_indented(Text(f"source: {source}", style="dim")))
+        console.print(_indented(Text(f"why: {hit.why} · score {hit.score:.2f}", style="dim")))
+
+
+def _indented(text: Text) -> Padding:
+    return Padding(text, (0, 0, 0, 5), expand=False)
+
+
+def _tags(hit: Hit) -> Text:
+    """case · kind · outcome (coloured) · stage · themes"""
+    line = Text.assemble((hit.case, "cyan"), f" · {hit.kind}")
+    if hit.outcome:
+        line.append(" · ")
+        line.append(hit.outcome.replace("-", " "), style=OUTCOME_STYLE.get(hit.outcome, ""))
+    if hit.stage:
+        line.append(f" · {hit.stage}")
+    if hit.themes:
+        line.append(" · " + ", ".join(hit.themes), style="magenta")
+    return line
 
 
 def print_stats(stats: Stats) -> None:

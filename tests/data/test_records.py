@@ -1,0 +1,86 @@
+"""The curated records: complete, cited, covering every source, with stable ids."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.casefiles import read_corpus
+from kb import config
+from kb.items import lesson_text
+
+DATA = config.PROJECT_ROOT / "data"
+SOURCES_DIR = config.PROJECT_ROOT.parent / "shared" / "sources"
+PUBLISHED_IDS = Path(__file__).parent / "published-ids.txt"
+CASES = {"dudley", "sunderland", "west-london", "uniting-care", "nhs-england"}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return read_corpus(DATA)  # validates every record against the schema, or raises
+
+
+def test_the_five_cases_and_well_over_150_records(corpus):
+    assert {c.case.slug for c in corpus.cases} == CASES
+    assert corpus.lesson_count + corpus.fact_count > 150
+    for case_file in corpus.cases:
+        assert len(case_file.lessons) >= 10, case_file.case.slug
+        assert len(case_file.facts) >= 10, case_file.case.slug
+
+
+def test_lessons_have_themes_stage_and_evidence_from_their_own_case(corpus):
+    for case_file in corpus.cases:
+        own = set(case_file.case.sources)
+        for lesson in case_file.lessons:
+            assert lesson.themes and lesson.stage and lesson.evidence, lesson.id
+            assert {e.source for e in lesson.evidence} <= own, lesson.id
+        for fact in case_file.facts:
+            assert fact.source in own and fact.locator, fact.id
+
+
+def test_related_links_are_symmetric_and_cross_case(corpus):
+    case_of = {l.id: cf.case.slug for cf in corpus.cases for l in cf.lessons}
+    related = {l.id: set(l.related) for cf in corpus.cases for l in cf.lessons}
+    for lesson, others in related.items():
+        for other in others:
+            assert case_of[other] != case_of[lesson], (lesson, other)
+            assert lesson in related[other], f"{other} does not link back to {lesson}"
+    assert sum(map(len, related.values())) >= 40
+
+
+def test_every_source_document_is_cited(corpus):
+    """Coverage: for each source document, the records that cite it; none with zero."""
+    cited = {s.id: 0 for s in corpus.sources}
+    for case_file in corpus.cases:
+        for lesson in case_file.lessons:
+            for evidence in lesson.evidence:
+                cited[evidence.source] += 1
+        for fact in case_file.facts:
+            cited[fact.source] += 1
+    assert all(cited.values()), {s: n for s, n in cited.items() if not n}
+    if SOURCES_DIR.exists():  # the originals sit beside the project in a full checkout
+        files = {p.name for p in SOURCES_DIR.iterdir() if p.name != "README.md"}
+        assert files == {s.reference for s in corpus.sources}
+
+
+def test_published_ids_never_disappear(corpus):
+    """Ids are cited from outside (notes, links, exports): once published, they stay.
+    Add new ids to published-ids.txt; never remove one."""
+    ids = {r.id for cf in corpus.cases for r in [*cf.lessons, *cf.facts]}
+    published = set(PUBLISHED_IDS.read_text().split())
+    assert published - ids == set()
+    assert ids - published == set(), "new ids: add them to tests/data/published-ids.txt"
+
+
+def test_no_near_duplicate_lessons_within_a_case(corpus, embedder):
+    for case_file in corpus.cases:
+        vectors = embedder.encode([lesson_text(l) for l in case_file.lessons])
+        similarity = vectors @ vectors.T
+        pairs = [(a.id, b.id, round(float(similarity[i, j]), 3))
+                 for (i, a), (j, b) in itertools.combinations(enumerate(case_file.lessons), 2)
+                 if similarity[i, j] > 0.95]
+        assert not pairs, pairs
+        assert np.all(np.isfinite(similarity))
