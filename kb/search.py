@@ -24,6 +24,7 @@ from kb.database import connect_readonly, read_meta, signature
 from kb.embeddings import Embedder, from_blobs
 from kb.errors import ModelError, QueryError
 from kb.glossary import expansion
+from kb.neighbours import KIND as WORD_KIND, Neighbours
 from kb.query import CommonTerms, fts_query, terms
 
 MODES = ("hybrid", "semantic", "keyword")
@@ -133,6 +134,7 @@ class SearchEngine:
         self.meta = read_meta(self.conn)
         self._index: _Index | None = None
         self._common: CommonTerms | None = None
+        self._neighbours: Neighbours | None = None
 
     def refresh(self) -> bool:
         """Reconnect if the file was rebuilt or ingested into since we opened it."""
@@ -169,18 +171,20 @@ class SearchEngine:
         return self._embedder is not None
 
     def load_embedder(self) -> Embedder:
-        """Load the query encoder (about half a second); safe to call from a worker thread."""
-        with self._lock:
-            if self._embedder is None:
-                if self._embedder_loader is None:
-                    raise ModelError("This search engine has no embedding model to load.")
-                embedder = self._embedder_loader()
-                model = self.meta.get("model")
-                if model and embedder.name != model:
-                    raise ModelError(f"The database was embedded with {model} but the model "
-                                     f"configured is {embedder.name}: run `kb build --force`.")
-                self._embedder = embedder
-            return self._embedder
+        """Load the query encoder (about half a second); safe to call from a worker thread.
+        The slow load runs outside the lock, so searches made meanwhile are not held up."""
+        if self._embedder is None:
+            if self._embedder_loader is None:
+                raise ModelError("This search engine has no embedding model to load.")
+            embedder = self._embedder_loader()
+            model = self.meta.get("model")
+            if model and embedder.name != model:
+                raise ModelError(f"The database was embedded with {model} but the model "
+                                 f"configured is {embedder.name}: run `kb build --force`.")
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = embedder
+        return self._embedder
 
     # -- searching ------------------------------------------------------------------
     def search(self, query: str, *, mode: str = "hybrid", limit: int = 10,
@@ -201,7 +205,7 @@ class SearchEngine:
         if mode != "keyword" and not self.embedder_ready and not wait_for_model:
             effective, notice = "keyword", "Semantic search is still loading: keyword results for now."
         depth = max(limit * 5, 50)
-        expanded = f"{query} {expansion(query)}".rstrip()  # everyday words → NHS terms
+        expanded = self._expand(query, semantic=effective != "keyword")
         if effective == "keyword":
             ranked = self._keyword(expanded, depth, filters)
         elif effective == "semantic":
@@ -223,6 +227,25 @@ class SearchEngine:
                     frequencies = dict(self.conn.execute("select term, doc from items_fts_vocab"))
                 self._common = CommonTerms(frequencies, documents)
             return self._common
+
+    def _expand(self, query: str, *, semantic: bool) -> str:
+        """The query plus the commissioning terms its everyday words stand for (glossary)
+        and, when the model is at hand, the record words nearest to its unknown words."""
+        extra = [expansion(query)]
+        if semantic:
+            extra.append(self.neighbours.expansion(query, self.load_embedder()))
+        return " ".join([query, *filter(None, extra)])
+
+    @property
+    def neighbours(self) -> Neighbours:
+        with self._lock:
+            if self._neighbours is None:
+                rows = self.conn.execute("select id, vector from embeddings where kind = ? "
+                                         "order by id", [WORD_KIND]).fetchall()
+                dims = int(self.meta.get("dimensions") or 0) or 1
+                self._neighbours = Neighbours([r[0] for r in rows],
+                                              from_blobs((r[1] for r in rows), dims))
+            return self._neighbours
 
     def _keyword(self, query: str, depth: int, filters: Filters) -> list[tuple[int, float]]:
         match = fts_query(self.common_terms.prune(terms(query)))

@@ -1,0 +1,131 @@
+"""Figures for the browser front-end (issue: Datasette with semantic search).
+
+    .venv/bin/python bench/web.py [--db data/lessons.db] [--passages 100000] [--runs 5]
+
+Starts real `kb serve` processes (as tests/web does) and prints medians of:
+- Datasette start: from launching `kb serve` to its first page served (target ≤ 3 s), and
+  on to semantic search being ready (the model loads in the background meanwhile);
+- the semantic search page, warm: server time (its Server-Timing header: the engine's
+  search, and the whole page) and the wall time seen by a client on the same machine,
+  over the retrieval test queries (target ≤ 50 ms);
+- the home page and two table pages (client wall);
+- the same with the database padded with synthetic passages (bench/synthetic.py), plus
+  the server's memory, for docs/deploy.md's extrapolation.
+Works on temporary copies; never touches the database it is given."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.synthetic import pad_with_passages  # noqa: E402
+from kb import config  # noqa: E402
+from kb.evaluate import load_queries  # noqa: E402
+from tests.web.liveserver import running_server, wait_for_semantic  # noqa: E402
+
+TIMING = re.compile(r"(\w+);dur=([\d.]+)")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, round(len(values) * 0.95) - 1)]
+
+
+def start_times(db: Path, work: Path, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from launch to first page, and to semantic search ready, per run."""
+    first_page, semantic = [], []
+    for n in range(runs):
+        started = time.perf_counter()
+        with running_server(db, work / f"start-{n}.log") as server:
+            first_page.append(time.perf_counter() - started)
+            wait_for_semantic(server)
+            semantic.append(time.perf_counter() - started)
+    return first_page, semantic
+
+
+def page_times(client: httpx.Client, queries: list[str], mode: str) -> dict[str, list[float]]:
+    """Milliseconds per search page: engine and page (server side), and client wall (one
+    kept-alive connection, as a browser has)."""
+    out: dict[str, list[float]] = {"search": [], "page": [], "wall": []}
+    for query in queries:
+        started = time.perf_counter()
+        response = client.get("/-/search", params={"q": query, "mode": mode})
+        out["wall"].append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
+        for name, ms in TIMING.findall(response.headers["server-timing"]):
+            out[name].append(float(ms))
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def measure(label: str, db: Path, work: Path, queries: list[str], runs: int) -> None:
+    size = db.stat().st_size / 1e6
+    print(f"\n== {label} ({size:.0f} MB) ==")
+    first_page, semantic = start_times(db, work, runs)
+    print(f"start → first page served   median {median(first_page):5.2f} s  "
+          f"(max {max(first_page):.2f} s, {runs} runs)")
+    print(f"start → semantic ready      median {median(semantic):5.2f} s")
+    with running_server(db, work / "warm.log") as server, \
+            httpx.Client(base_url=server.url, timeout=30) as client:
+        wait_for_semantic(server)
+        page_times(client, queries[:5], "semantic")  # warm up
+        for mode in ("semantic", "hybrid", "keyword"):
+            times = page_times(client, queries, mode)
+            print(f"{mode:8} page, {len(queries)} queries: server median "
+                  f"{median(times['page']):5.1f} ms (p95 {p95(times['page']):5.1f}; engine "
+                  f"{median(times['search']):5.1f}) · client wall median "
+                  f"{median(times['wall']):5.1f} ms")
+        for path in ("/", "/lessons/lessons", "/lessons/passages"):
+            walls = []
+            for _ in range(10):
+                started = time.perf_counter()
+                assert client.get(path).status_code == 200
+                walls.append((time.perf_counter() - started) * 1000)
+            print(f"page {path:18} client wall median {median(walls):6.1f} ms")
+        print(f"server memory (RSS) after searching: {rss_mb(server.process.pid):.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, default=config.default_db())
+    parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if not args.db.exists():
+        sys.exit(f"No database at {args.db}: build it first (`make db` or `kb build`).")
+    queries = [q.q for q in load_queries(sorted((ROOT / "tests" / "queries").glob("*.yaml")))]
+    work = Path(tempfile.mkdtemp(prefix="lessons-bench-web-"))
+    try:
+        db = work / "lessons.db"
+        shutil.copy(args.db, db)
+        measure("real data", db, work, queries, args.runs)
+        if args.passages:
+            started = time.perf_counter()
+            padded = pad_with_passages(db, work / "padded.db", args.passages)
+            print(f"\n(padded with {args.passages:,} synthetic passages in "
+                  f"{time.perf_counter() - started:.0f} s)")
+            measure(f"+{args.passages:,} synthetic passages", padded, work, queries, args.runs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

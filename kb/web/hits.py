@@ -1,0 +1,42 @@
+"""Search hits as the pages and the JSON show them: with a link to the hit's row and the
+name of its case."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from datasette.utils import tilde_encode
+
+from kb.render import body
+from kb.search import Hit
+from kb.web import DATABASE
+
+if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
+    from datasette.app import Datasette
+
+# The table that holds each kind of item.
+TABLES = {"lesson": "lessons", "fact": "facts", "case": "cases", "passage": "passages"}
+
+
+def row_url(datasette: Datasette, kind: str, id: str) -> str:
+    return datasette.urls.row(DATABASE, TABLES[kind], tilde_encode(id))
+
+
+async def case_names(datasette: Datasette) -> dict[str, str]:
+    result = await datasette.get_database(DATABASE).execute(
+        "select slug, name from cases order by name")
+    return {slug: name for slug, name in result.rows}
+
+
+def hit_view(datasette: Datasette, hit: Hit, cases: dict[str, str]) -> dict:
+    """What a template shows of a hit."""
+    return dict(rank=hit.rank, kind=hit.kind, id=hit.id, url=row_url(datasette, hit.kind, hit.id),
+                title=hit.title, body=body(hit), case=hit.case,
+                case_name=cases.get(hit.case, hit.case), themes=hit.themes, stage=hit.stage,
+                outcome=hit.outcome, source_title=hit.source_title, locator=hit.locator,
+                score=hit.score, why=hit.why)
+
+
+def hit_json(datasette: Datasette, hit: Hit) -> dict:
+    """`kb search --json`'s shape of a hit, plus the link to its row."""
+    return {**hit.to_json(), "url": row_url(datasette, hit.kind, hit.id)}

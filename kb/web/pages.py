@@ -1,0 +1,85 @@
+"""What the home page and a lesson's page show beyond Datasette's own content (given to
+their templates through the plugin's extra_template_vars)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from datasette.utils import tilde_encode
+
+from kb.stats import collect
+from kb.web import DATABASE
+from kb.web.hits import case_names, hit_view
+from kb.web.site import Site
+
+if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
+    from datasette.app import Datasette
+
+
+async def home(site: Site, datasette: Datasette) -> dict:
+    """The knowledge base at a glance: its cases, its sources and how fresh the build is."""
+    stats = await asyncio.to_thread(collect, site.path)
+    db = datasette.get_database(DATABASE)
+    cases = (await db.execute(
+        "select slug, name, commissioner, status from cases order by name")).rows
+    sources = (await db.execute(
+        "select id, title, publisher, date, kind, url from sources order by date desc, title")).rows
+    return {"kb_home": {
+        "totals": stats.totals,
+        "size_mb": stats.size_bytes / 1e6,
+        "model": stats.meta.get("model"),
+        "built": built(stats.meta.get("built_at")),
+        "cases": [dict(case, counts=stats.by_case.get(case["slug"], {}),
+                       url=datasette.urls.row(DATABASE, "cases", tilde_encode(case["slug"])))
+                  for case in map(dict, cases)],
+        "sources": [dict(source, row_url=datasette.urls.row(
+            DATABASE, "sources", tilde_encode(source["id"]))) for source in map(dict, sources)],
+    }}
+
+
+async def lesson(site: Site, datasette: Datasette, lesson_id: str) -> dict:
+    """A lesson's case, its evidence with links to the sources, and the most similar
+    lessons from other cases."""
+    db = datasette.get_database(DATABASE)
+    main = (await db.execute(
+        'select lessons."case", cases.name, lessons.source, sources.title, lessons.locator, '
+        'lessons.title '
+        'from lessons join cases on cases.slug = lessons."case" '
+        "left join sources on sources.id = lessons.source where lessons.id = ?",
+        [lesson_id])).first()
+    evidence = (await db.execute(
+        "select evidence.source, sources.title, evidence.locator, evidence.paraphrase "
+        "from evidence join sources on sources.id = evidence.source "
+        "where evidence.lesson = ? order by evidence.id", [lesson_id])).rows
+    similar = await asyncio.to_thread(site.engine.similar, "lesson", lesson_id, other_cases=True)
+    cases = await case_names(datasette)
+    return {"kb_lesson": {
+        "title": main and main[5],
+        "case": main and dict(name=main[1], url=datasette.urls.row(
+            DATABASE, "cases", tilde_encode(main[0]))),
+        "source": main and main[2] and dict(title=main[3], locator=main[4], url=datasette.urls.row(
+            DATABASE, "sources", tilde_encode(main[2]))),
+        "evidence": [dict(source_title=title, locator=locator, paraphrase=paraphrase,
+                          source_url=datasette.urls.row(DATABASE, "sources", tilde_encode(source)))
+                     for source, title, locator, paraphrase in evidence],
+        "similar": [hit_view(datasette, hit, cases) for hit in similar],
+    }}
+
+
+def built(iso: str | None, now: datetime | None = None) -> str | None:
+    """'2026-11-23 07:34 UTC (3 hours ago)' for the build's ISO timestamp, or None."""
+    try:
+        then = datetime.fromisoformat(iso or "")
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
+    when = then.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{when} ({n} {unit}{'s' if n != 1 else ''} ago)"
+    return f"{when} (just now)"

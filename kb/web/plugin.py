@@ -1,0 +1,82 @@
+"""The Datasette plugin `lessons` (the `datasette` entry point in pyproject.toml).
+
+Hooks: the templates in kb/web/templates; at startup, attach a Site (site.py) to a
+Datasette serving a database named "lessons" and start loading the model in the
+background; the search page route; the home and lesson pages' extra content; a link to
+search in the menu; and a check before each request that refuses writes and follows a
+rebuild of the database file. With no lessons database the plugin stays out of the way
+(the search page says why it cannot search).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datasette import Response, hookimpl
+from datasette.utils import tilde_decode
+
+from kb.web import DATABASE, pages
+from kb.web.search_page import search_view
+from kb.web.site import Site, attach, site_for
+
+SEARCH_PATH = "/-/search"
+READ_METHODS = ("GET", "HEAD")
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    """Add kb/web/templates where Datasette puts a plugin's templates: after any
+    --template-dir, before its own. (Datasette finds templates/ by itself only beside a
+    plugin that is a package, and on Python 3.11 not beside a module like this one.)"""
+    searchpath = env.loader.loaders[0].searchpath
+    if str(TEMPLATES) not in searchpath:
+        searchpath.insert(len(searchpath) - 1, str(TEMPLATES))
+
+
+@hookimpl
+def startup(datasette):
+    site = attach(datasette)
+    if site is not None:
+        site.start_loading_model()
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/search(?P<format>\.json)?$", search_view)]
+
+
+@hookimpl
+def extra_template_vars(view_name, database, table, request, datasette):
+    site = site_for(datasette)
+    if not isinstance(site, Site):
+        return {}
+    if view_name == "index":
+        return pages.home(site, datasette)
+    if view_name == "row" and database == DATABASE and table == "lessons":
+        return pages.lesson(site, datasette, tilde_decode(request.url_vars["pks"]))
+    return {}
+
+
+@hookimpl
+def menu_links(datasette):
+    return [{"href": datasette.urls.path(SEARCH_PATH), "label": "Search lessons by meaning"}]
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Before each request: follow a rebuild, and refuse anything but reading (Datasette
+    itself has no write endpoint, but answers a stray POST with a 500)."""
+    def wrap(app):
+        async def read_only(scope, receive, send):
+            site = site_for(datasette)
+            if scope["type"] == "http" and isinstance(site, Site):
+                if scope["method"] not in READ_METHODS:
+                    response = Response.text("This knowledge base is read-only.", status=405,
+                                             headers={"Allow": ", ".join(READ_METHODS)})
+                    await response.asgi_send(send)
+                    return
+                site.follow_rebuild()
+            await app(scope, receive, send)
+        return read_only
+    return wrap
