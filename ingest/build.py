@@ -22,13 +22,11 @@ from kb.database import atomic_replace, connect_readonly, read_meta
 from kb.embeddings import load_embedder, model_name
 from kb.errors import DatabaseError, ModelError
 from kb.items import Item, case_file_items, passage_item
+from kb.neighbours import word_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
 from kb.store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
 from ingest.casefiles import Corpus, read_corpus
-
-# Tables written by `kb ingest`, kept across rebuilds (a rebuild starts from data/ alone).
-CARRIED_TABLES = ("documents", "passages")
-
+from ingest.restore import pending, restore_ingested
 
 @dataclass
 class BuildReport:
@@ -38,7 +36,10 @@ class BuildReport:
     lessons: int = 0
     facts: int = 0
     passages: int = 0
-    embed: EmbedReport = field(default_factory=EmbedReport)
+    restored: list[str] = field(default_factory=list)  # ingested documents read again
+    missing: list[str] = field(default_factory=list)   # recorded ones that could not be
+    embed: EmbedReport = field(default_factory=EmbedReport)  # records
+    words: EmbedReport = field(default_factory=EmbedReport)  # the records' vocabulary
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -47,11 +48,22 @@ class BuildReport:
         return (f"built {self.lessons} lessons and {self.facts} facts from {self.cases} cases"
                 + (f", kept {self.passages} ingested passages" if self.passages else "")
                 + f" in {self.seconds:.1f} s; embedded {self.embed.embedded}, "
-                f"reused {self.embed.reused} → {self.db}")
+                f"reused {self.embed.reused}"
+                + (f" (and {self.words.embedded} new words)" if self.words.embedded else "")
+                + f" → {self.db}"
+                + (f"; read {len(self.restored)} ingested document(s) again from their files"
+                   if self.restored else "")
+                + "".join(f"\n  not rebuilt: {m}" for m in self.missing))
+
+
+# Bump when what a build writes changes without a schema change (item texts, word vectors),
+# so that existing databases are rebuilt rather than reported up to date.
+BUILD_FORMAT = 2
 
 
 def fingerprint(files: list[Path], model: str) -> str:
-    digest = hashlib.sha256(f"schema {SCHEMA_VERSION}\nmodel {model}\n".encode())
+    digest = hashlib.sha256(
+        f"schema {SCHEMA_VERSION}\nformat {BUILD_FORMAT}\nmodel {model}\n".encode())
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -73,7 +85,7 @@ def build(db_path: Path, data_dir: Path, *, force: bool = False, model_dir: Path
     old = _open_previous(db_path)
     report = BuildReport(db=db_path)
     if old is not None and not force and read_meta(old).get("fingerprint") == stamp \
-            and _carried_unchanged(old):
+            and _carried_unchanged(old) and not pending(old, data_dir):
         old.close()
         report.up_to_date, report.seconds = True, time.perf_counter() - started
         return report
@@ -86,13 +98,17 @@ def build(db_path: Path, data_dir: Path, *, force: bool = False, model_dir: Path
             with db.conn:
                 items = _write_corpus(db, corpus)
                 carried = _carry_over(db, old)
-                items += carried
+                restored = restore_ingested(db, old, data_dir, lambda: store.embedder)
+                items += carried + restored.items
                 write_items(db, items)
+                words = word_items(items)  # vectors only, no items rows: kb/neighbours.py
                 plan = store.plan(items, reuse_from=[old])
-                if progress and plan.to_embed:
-                    progress(total=plan.to_embed)
-                report.embed = store.store(db, items, plan, progress=(
-                    (lambda n: progress(advance=n)) if progress else None))
+                word_plan = store.plan(words, reuse_from=[old])
+                if progress and plan.to_embed + word_plan.to_embed:
+                    progress(total=plan.to_embed + word_plan.to_embed)
+                advance = (lambda n: progress(advance=n)) if progress else None
+                report.embed = store.store(db, items, plan, progress=advance)
+                report.words = store.store(db, words, word_plan, progress=advance)
                 create_search_indexes(db)
                 db["meta"].insert_all([
                     {"key": "schema_version", "value": str(SCHEMA_VERSION)},
@@ -108,7 +124,8 @@ def build(db_path: Path, data_dir: Path, *, force: bool = False, model_dir: Path
             old.close()
     report.cases, report.lessons, report.facts = (len(corpus.cases), corpus.lesson_count,
                                                   corpus.fact_count)
-    report.passages = sum(1 for i in carried if i.kind == "passage")
+    report.passages = sum(1 for i in carried + restored.items if i.kind == "passage")
+    report.restored, report.missing = restored.documents, restored.missing
     report.seconds = time.perf_counter() - started
     return report
 

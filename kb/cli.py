@@ -117,7 +117,9 @@ def model_prepare():
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="kb", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="kb", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Abort:
         sys.exit(130)
     except click.ClickException as exc:

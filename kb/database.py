@@ -33,6 +33,9 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
                                check_same_thread=False)
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
     except sqlite3.DatabaseError as exc:
+        if "readonly" in str(exc):  # a hot journal: a write was killed mid-commit
+            raise DatabaseError(f"{path} has an unfinished write (an ingest was killed while "
+                                "committing): run `kb ingest` or `kb build` to recover it.") from None
         raise DatabaseError(f"{path} is not a readable lessons database ({exc}): "
                             "rebuild it with `kb build --force`.") from None
     missing = REQUIRED_TABLES - tables

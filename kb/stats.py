@@ -22,7 +22,8 @@ class Stats:
     by_outcome: dict[str, int] = field(default_factory=dict)
 
 
-TABLES = ("cases", "sources", "lessons", "facts", "documents", "passages", "embeddings")
+TABLES = ("cases", "sources", "lessons", "facts", "documents", "passages", "candidates",
+          "embeddings")
 
 
 def collect(db_path: Path) -> Stats:

@@ -25,7 +25,10 @@ def test_build_writes_every_record_with_an_embedding(built_db):
     assert _count(built_db, "cases") == len(corpus.cases)
     items = _count(built_db, "items")
     assert items == corpus.lesson_count + corpus.fact_count + len(corpus.cases)
-    assert _count(built_db, "embeddings") == items
+    with sqlite3.connect(built_db) as conn:
+        (vectors,) = conn.execute("select count(*) from embeddings where kind != 'word'").fetchone()
+        (words,) = conn.execute("select count(*) from embeddings where kind = 'word'").fetchone()
+    assert vectors == items and words > 1000  # every record, and the records' vocabulary
     with sqlite3.connect(built_db) as conn:
         assert conn.execute("pragma foreign_key_check").fetchall() == []
         (length,) = conn.execute("select distinct length(vector) from embeddings").fetchone()
@@ -38,6 +41,7 @@ def test_unchanged_rebuild_does_nothing_and_a_change_embeds_one(tmp_path, data_c
     db = tmp_path / "kb.db"
     first = build(db, data_copy)
     assert first.embed.embedded == first.lessons + first.facts + first.cases
+    assert first.words.embedded > 1000  # the records' vocabulary, for kb/neighbours.py
     again = build(db, data_copy)
     assert again.up_to_date
     forced = build(db, data_copy, force=True)
@@ -45,12 +49,13 @@ def test_unchanged_rebuild_does_nothing_and_a_change_embeds_one(tmp_path, data_c
 
     path = data_copy / "cases" / "uniting-care.yaml"
     text = path.read_text()
-    path.write_text(text.replace("Nobody funded the VAT", "No one funded the VAT", 1))
+    # One record changed: exactly one record embedded again.
+    path.write_text(text.replace("the LLP structure created", "the LLP structure created for the trusts", 1))
     changed = build(db, data_copy)
     assert changed.embed.embedded == 1
     with sqlite3.connect(db) as conn:
         (title,) = conn.execute("select title from lessons where id = 'uc-vat-llp-unfunded'").fetchone()
-    assert title.startswith("No one funded")
+    assert title.endswith("for the trusts")
 
 
 def test_failed_build_leaves_the_old_database_untouched(tmp_path, data_copy, monkeypatch):

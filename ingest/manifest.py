@@ -1,0 +1,109 @@
+"""The record of ingested documents: data/ingested/<document id>.yaml, one file each.
+
+The database is a product of data/; so is everything `kb ingest` adds to it. Each
+ingested document leaves a small YAML file beside the case files saying which file it was
+(path, content hash, size), for which case, under what title and date, and what the user
+decided about its candidate lessons. `kb build` reads these files: a document the
+previous database lacks (a fresh clone, a deleted database) is read again from its path,
+and the same bytes give the same passages, ids and candidates, so a clone given the same
+documents rebuilds the same database. One file per document keeps every write small and
+atomic, and lets two people ingest in one repository without a merge conflict. The
+documents themselves stay where the user keeps them: board papers may be confidential.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from kb.errors import RecordError, RecordErrors
+from kb.records import PartialDate, Slug
+
+MANIFEST_DIR = "ingested"
+HEADER = ("# Recorded by `kb ingest`; `kb build` reads it to rebuild this document's passages.\n"
+          "# Edit title or date with `kb ingest FILE --case … --title … --date …`.\n")
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    case: Slug
+    path: str                        # relative to the folder holding data/, when inside it
+    title: str = ""                  # empty: the document's own title, else its file name
+    date: Optional[PartialDate] = None
+    format: str = ""                 # set from the file when it is read
+    content_hash: str                # sha256 of the file's bytes
+    size: int
+    pages: Optional[int] = None
+    ingested_at: str
+    accepted: dict[str, str] = {}    # candidate id → id of the curated lesson it became
+    rejected: list[str] = []         # candidate ids
+
+
+class Manifest:
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.dir = self.data_dir / MANIFEST_DIR
+        self.root = self.data_dir.resolve().parent
+
+    def entries(self) -> dict[str, Entry]:
+        """Every recorded document by id; RecordErrors naming each malformed file."""
+        entries: dict[str, Entry] = {}
+        errors: list[RecordError] = []
+        for path in sorted(self.dir.glob("*.yaml")):
+            try:
+                entry = Entry.model_validate(yaml.load(path.read_text(encoding="utf-8"),
+                                                       Loader=_Loader))
+            except yaml.YAMLError as exc:
+                errors.append(RecordError(path, None, "YAML", str(exc)))
+                continue
+            except ValidationError as exc:
+                errors += [RecordError(path, None, ".".join(map(str, e["loc"])) or "(document)",
+                                       e["msg"]) for e in exc.errors()]
+                continue
+            if path.stem != entry.id:
+                errors.append(RecordError(path, None, "id", f"expected {path.stem!r} to match "
+                                          "the file name"))
+            entries[entry.id] = entry
+        if errors:
+            raise RecordErrors(errors)
+        return entries
+
+    def save(self, entry: Entry) -> None:
+        """Write one entry atomically: a reader sees the old file or the new one."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        text = HEADER + yaml.dump(entry.model_dump(exclude_defaults=True), Dumper=_Dumper,
+                                  sort_keys=False, allow_unicode=True, width=100)
+        fd, tmp = tempfile.mkstemp(prefix=f".{entry.id}.", suffix=".tmp", dir=self.dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self.dir / f"{entry.id}.yaml")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def delete(self, document_id: str) -> None:
+        (self.dir / f"{document_id}.yaml").unlink(missing_ok=True)
+
+    def stored_path(self, path: Path) -> str:
+        """How a file's location is recorded: relative to the folder that holds data/ when
+        it is inside it (so the record travels with a clone), else absolute."""
+        path = Path(path).resolve()
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def file_of(self, entry: Entry) -> Path:
+        return (self.root / entry.path) if not Path(entry.path).is_absolute() else Path(entry.path)

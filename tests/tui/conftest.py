@@ -1,0 +1,36 @@
+"""Fixtures for the TUI tests: a database built once from the small fixed data set in
+tests/tui/data (never the changing data/), and apps over it that share one loaded model.
+
+Apps get a clock that always reads 0, so the "… ms" in the status line is the same in
+every run and snapshots stay byte-identical.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui_pilot import DATA, TODAY
+
+
+@pytest.fixture(scope="session")
+def tui_db(tmp_path_factory) -> Path:
+    from ingest.build import build
+
+    path = tmp_path_factory.mktemp("tui") / "lessons.db"
+    build(path, DATA)
+    return path
+
+
+@pytest.fixture
+def make_app(tui_db, embedder):
+    """LessonsApp over the fixture database; keyword arguments override the defaults."""
+    from tui.app import LessonsApp
+
+    def make(db_path: Path | None = None, **overrides) -> LessonsApp:
+        options = dict(embedder_loader=lambda: embedder, clock=lambda: 0.0, today=lambda: TODAY)
+        options.update(overrides)
+        return LessonsApp(db_path or tui_db, DATA, **options)
+
+    return make

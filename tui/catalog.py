@@ -1,0 +1,213 @@
+"""Records read in full, for display: a lesson with its evidence, a case with its facts.
+
+The search engine answers "what matches"; these queries answer "show me this record": the
+lesson's evidence with its sources, the case's facts (a fact with a date is a timeline
+entry), its lessons, the lessons of a theme. They read the curated tables of kb/schema.py
+through a read-only connection that reopens itself when `kb build` replaces the file or
+`kb ingest` writes to it, as the engine does. Nothing here knows about Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.database import connect_readonly, signature
+from kb.stats import collect
+
+
+@dataclass(frozen=True)
+class LessonRow:
+    """A lesson as one line of a list: the fields a search `Hit` has too, so the same
+    table shows search results, a case's lessons and a theme's lessons."""
+
+    id: str
+    case: str
+    title: str
+    themes: tuple[str, ...]
+    stage: str | None
+    outcome: str | None
+    kind: str = "lesson"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str
+    source_title: str
+    publisher: str
+    date: str
+    url: str | None
+    locator: str
+    paraphrase: str
+
+    @property
+    def citation(self) -> str:
+        """"Title (publisher, date), locator": enough to find the passage again."""
+        return f"{self.source_title} ({self.publisher}, {self.date}), {self.locator}"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    case: str
+    case_name: str
+    title: str
+    event: str
+    lesson: str
+    recommendation: str
+    themes: tuple[str, ...]
+    stage: str
+    outcome: str
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def row(self) -> LessonRow:
+        return LessonRow(self.id, self.case, self.title, self.themes, self.stage, self.outcome)
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    label: str
+    value: str
+    date: str | None
+    note: str | None
+    source_title: str
+    locator: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case overview: what was commissioned, how it went, its facts and its lessons."""
+
+    slug: str
+    name: str
+    commissioner: str
+    partners: tuple[str, ...]
+    care_model: str
+    contract_form: str
+    population: str | None
+    value: str | None
+    term: str | None
+    status: str
+    outcome: str
+    summary: str
+    sources: tuple[str, ...]        # source titles
+    facts: tuple[Fact, ...]         # in the curated order
+    lessons: tuple[LessonRow, ...]  # in the curated order
+
+    @property
+    def timeline(self) -> list[Fact]:
+        """The dated facts, oldest first (partial ISO dates sort as text)."""
+        return sorted((f for f in self.facts if f.date), key=lambda f: f.date)
+
+    @property
+    def key_facts(self) -> list[Fact]:
+        """The figures and findings: the facts that are not timeline entries."""
+        return [f for f in self.facts if not f.date]
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    slug: str
+    name: str
+    status: str
+    lessons: int
+    facts: int
+
+
+class Catalog:
+    def __init__(self, db_path: Path):
+        self.db_path = Path(db_path)
+        self._conn: sqlite3.Connection | None = None
+        self._signature: tuple | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        current = signature(self.db_path)
+        if self._conn is None or current != self._signature:
+            self.close()
+            self._conn = connect_readonly(self.db_path)
+            self._conn.row_factory = sqlite3.Row
+            self._signature = current
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        row = self.conn.execute(
+            'select lessons.*, cases.name as case_name from lessons '
+            'join cases on cases.slug = lessons."case" where lessons.id = ?', [lesson_id]).fetchone()
+        if row is None:
+            return None
+        evidence = tuple(Evidence(r["source"], r["title"] or r["source"], r["publisher"] or "",
+                                  r["date"] or "", r["url"], r["locator"], r["paraphrase"])
+                         for r in self.conn.execute(
+            "select evidence.source, evidence.locator, evidence.paraphrase, sources.title, "
+            "sources.publisher, sources.date, sources.url from evidence "
+            "left join sources on sources.id = evidence.source "
+            "where evidence.lesson = ? order by evidence.id", [lesson_id]))
+        return Lesson(id=row["id"], case=row["case"], case_name=row["case_name"],
+                      title=row["title"], event=row["event"], lesson=row["lesson"],
+                      recommendation=row["recommendation"], themes=_themes(row["themes"]),
+                      stage=row["stage"], outcome=row["outcome"], evidence=evidence)
+
+    def lessons(self, lesson_ids) -> list[Lesson]:
+        """Lessons in the order given; ids no longer in the database are skipped."""
+        return [lesson for lesson in map(self.lesson, lesson_ids) if lesson is not None]
+
+    def case(self, slug: str) -> Case | None:
+        row = self.conn.execute("select * from cases where slug = ?", [slug]).fetchone()
+        if row is None:
+            return None
+        facts = tuple(Fact(r["id"], r["label"], r["value"], r["date"], r["note"],
+                           r["source_title"] or r["source"], r["locator"])
+                      for r in self.conn.execute(
+            'select facts.*, sources.title as source_title from facts '
+            'left join sources on sources.id = facts.source '
+            'where facts."case" = ? order by facts.rowid', [slug]))
+        lessons = tuple(_lesson_row(r) for r in self.conn.execute(
+            f'select {_ROW_COLUMNS} from lessons where "case" = ? order by rowid', [slug]))
+        sources = tuple(r[0] for r in self.conn.execute(
+            'select sources.title from case_sources join sources on sources.id = case_sources.source '
+            'where case_sources."case" = ? order by case_sources.rowid', [slug]))
+        return Case(slug=row["slug"], name=row["name"], commissioner=row["commissioner"],
+                    partners=tuple(json.loads(row["partners"] or "[]")),
+                    care_model=row["care_model"], contract_form=row["contract_form"],
+                    population=row["population"], value=row["value"], term=row["term"],
+                    status=row["status"], outcome=row["outcome"], summary=row["summary"],
+                    sources=sources, facts=facts, lessons=lessons)
+
+    def cases(self) -> list[CaseRow]:
+        """Every case with its counts of lessons and facts (from kb.stats), by name."""
+        counts = collect(self.db_path).by_case
+        return [CaseRow(r["slug"], r["name"], r["status"],
+                        counts.get(r["slug"], {}).get("lesson", 0),
+                        counts.get(r["slug"], {}).get("fact", 0))
+                for r in self.conn.execute("select slug, name, status from cases order by name")]
+
+    def theme_counts(self) -> dict[str, int]:
+        """Lessons per theme, most common first (kb.stats)."""
+        return collect(self.db_path).by_theme
+
+    def lessons_with_theme(self, theme: str) -> list[LessonRow]:
+        return [_lesson_row(r) for r in self.conn.execute(
+            f"select {_ROW_COLUMNS} from lessons where exists "
+            "(select 1 from json_each(lessons.themes) where json_each.value = ?) "
+            'order by "case", rowid', [theme])]
+
+
+_ROW_COLUMNS = 'id, "case", title, themes, stage, outcome'
+
+
+def _lesson_row(r: sqlite3.Row) -> LessonRow:
+    return LessonRow(r["id"], r["case"], r["title"], _themes(r["themes"]), r["stage"], r["outcome"])
+
+
+def _themes(value: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(value or "[]"))

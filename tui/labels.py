@@ -1,0 +1,65 @@
+"""How the vocabulary reads on screen: names for themes and stages, outcome marks, dates.
+
+The names come from the descriptions in kb.vocabulary (the text before the colon), so a
+new theme needs no change here; the outcome colours are the CLI's, so a lesson looks the
+same in `kb search` and in the TUI.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kb.render import OUTCOME_STYLE
+from kb.vocabulary import OUTCOMES, STAGES, THEMES
+
+# A shape as well as a colour, so the outcome reads without colour too.
+OUTCOME_MARK = {"went-well": "▲", "went-wrong": "▼", "guidance": "■"}
+
+
+def _name(vocabulary: dict[str, str], key: str | None) -> str:
+    if not key:
+        return ""
+    return vocabulary[key].split(":", 1)[0] if key in vocabulary else key
+
+
+def theme_name(theme: str) -> str:
+    return _name(THEMES, theme)
+
+
+def stage_name(stage: str | None) -> str:
+    return _name(STAGES, stage)
+
+
+def outcome_name(outcome: str | None) -> str:
+    return (outcome or "").replace("-", " ")
+
+
+def outcome_style(outcome: str | None) -> str:
+    return OUTCOME_STYLE.get(outcome or "", "")
+
+
+def outcome_mark(outcome: str | None) -> str:
+    return OUTCOME_MARK.get(outcome or "", " ")
+
+
+def outcome_choices() -> list[tuple[str, str]]:
+    return [(outcome_name(o), o) for o in OUTCOMES]
+
+
+def theme_choices() -> list[tuple[str, str]]:
+    return [(theme_name(t), t) for t in THEMES]
+
+
+def stage_choices() -> list[tuple[str, str]]:
+    return [(stage_name(s), s) for s in STAGES]
+
+
+def friendly_date(value: str | None) -> str:
+    """A partial ISO date (2015, 2015-04 or 2015-04-01) as people write it."""
+    if not value:
+        return ""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    when = date(parts[0], parts[1], parts[2] if len(parts) == 3 else 1)
+    return when.strftime("%b %Y") if len(parts) == 2 else f"{when.day} {when:%b %Y}"

@@ -1,0 +1,66 @@
+"""Asks where to write the briefing, writes it, and says where it went (or why not)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from kb.errors import KbError
+
+from tui.briefing import default_file_name, write_briefing
+from tui.catalog import Lesson
+
+
+class ExportScreen(ModalScreen[Path | None]):
+    """Dismissed with the path written, or None when cancelled."""
+
+    CSS_PATH = "../styles/modals.tcss"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, lessons: list[Lesson], today: date) -> None:
+        super().__init__()
+        self.lessons = lessons
+        self.today = today
+
+    def compose(self) -> ComposeResult:
+        n = len(self.lessons)
+        with Vertical(id="dialog"):
+            yield Static(f"Export {n} lesson{'' if n == 1 else 's'} as a Markdown briefing",
+                         classes="title")
+            yield Label("File name (relative to the current directory):")
+            yield Input(default_file_name(self.today), id="path")
+            yield Static("", id="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Export", variant="primary", id="export")
+                yield Button("Cancel", id="cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._export()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "export":
+            self._export()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _export(self) -> None:
+        name = self.query_one("#path", Input).value.strip()
+        if not name:
+            self.query_one("#error", Static).update("Type a file name.")
+            return
+        try:
+            path = write_briefing(Path(name), self.lessons, today=self.today)
+        except KbError as exc:
+            self.query_one("#error", Static).update(Text(str(exc)))
+            return
+        self.dismiss(path)

@@ -1,0 +1,55 @@
+"""The lessons collected so far, ready to export as a briefing."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from tui.messages import ShortlistChanged, ToggleShortlist
+from tui.widgets.record_table import RecordTable
+
+
+class ShortlistScreen(Screen):
+    CSS_PATH = "../styles/browse.tcss"
+    AUTO_FOCUS = "#shortlist"
+    BINDINGS = [
+        Binding("escape,backspace", "app.back", "Back"),
+        Binding("d,delete", "remove", "Remove"),
+        Binding("e", "app.export", "Export"),
+        Binding("x", "clear", "Clear all"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="shortlist-intro")
+        yield RecordTable(id="shortlist")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "shortlist"
+        self._draw()
+
+    def _draw(self) -> None:
+        lessons = self.app.catalog.lessons(self.app.shortlist.ids)
+        n = len(lessons)
+        self.query_one("#shortlist-intro", Static).update(
+            f"{n} lesson{'' if n == 1 else 's'} shortlisted. e exports them as a Markdown "
+            "briefing grouped by theme; d removes one; x clears the list."
+            if lessons else "The shortlist is empty: in the results, space or a adds a lesson.")
+        table = self.query_one("#shortlist", RecordTable)
+        cursor = table.cursor_row
+        table.show([lesson.row for lesson in lessons])
+        if lessons:
+            table.move_cursor(row=min(cursor, n - 1), animate=False)
+
+    def on_shortlist_changed(self, message: ShortlistChanged) -> None:
+        self._draw()
+
+    def action_remove(self) -> None:
+        if (row := self.query_one("#shortlist", RecordTable).current) is not None:
+            self.post_message(ToggleShortlist(row.kind, row.id, row.title))
+
+    def action_clear(self) -> None:
+        self.app.clear_shortlist()

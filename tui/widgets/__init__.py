@@ -1,0 +1,1 @@
+"""Widgets grouped by area: search (box, status, filters) and records (tables, texts)."""
