@@ -27,7 +27,7 @@ from kb.search import SearchEngine
 from kb.stats import collect
 
 from tui.briefing import lesson_markdown
-from tui.catalog import Catalog
+from kb.catalog import Catalog
 from tui.messages import (CopyRecord, OpenRecord, SemanticFailed, SemanticReady, ShortlistChanged,
                           ToggleShortlist)
 from tui.palette import LessonsCommands

@@ -13,7 +13,7 @@ from pathlib import Path
 from kb.errors import KbError
 from kb.vocabulary import THEMES
 
-from tui.catalog import Lesson
+from kb.catalog import Lesson
 from tui.labels import outcome_name, stage_name, theme_name
 
 

@@ -42,31 +42,23 @@ async def home(site: Site, datasette: Datasette) -> dict:
 async def lesson(site: Site, datasette: Datasette, lesson_id: str) -> dict:
     """A lesson's case, its evidence with links to the sources, and the most similar
     lessons from other cases."""
-    db = datasette.get_database(DATABASE)
-    main = (await db.execute(
-        'select lessons."case", cases.name, lessons.source, sources.title, lessons.locator, '
-        'lessons.title '
-        'from lessons join cases on cases.slug = lessons."case" '
-        "left join sources on sources.id = lessons.source where lessons.id = ?",
-        [lesson_id])).first()
-    evidence = (await db.execute(
-        "select evidence.source, sources.title, evidence.locator, evidence.paraphrase "
-        "from evidence join sources on sources.id = evidence.source "
-        "where evidence.lesson = ? order by evidence.id", [lesson_id])).rows
+    record = await asyncio.to_thread(site.catalog.lesson, lesson_id)
     similar = await asyncio.to_thread(site.engine.similar, "lesson", lesson_id, other_cases=True)
     cases = await case_names(datasette)
+    if record is None:
+        return {"kb_lesson": None}
+    source = record.evidence[0] if record.evidence else None
+    row_url = lambda table, key: datasette.urls.row(DATABASE, table, tilde_encode(key))  # noqa: E731
     return {"kb_lesson": {
-        "title": main and main[5],
-        "case": main and dict(name=main[1], url=datasette.urls.row(
-            DATABASE, "cases", tilde_encode(main[0]))),
-        "source": main and main[2] and dict(title=main[3], locator=main[4], url=datasette.urls.row(
-            DATABASE, "sources", tilde_encode(main[2]))),
-        "evidence": [dict(source_title=title, locator=locator, paraphrase=paraphrase,
-                          source_url=datasette.urls.row(DATABASE, "sources", tilde_encode(source)))
-                     for source, title, locator, paraphrase in evidence],
+        "title": record.title,
+        "case": dict(name=record.case_name, url=row_url("cases", record.case)),
+        "source": source and dict(title=source.source_title, locator=source.locator,
+                                  url=row_url("sources", source.source)),
+        "evidence": [dict(source_title=e.source_title, locator=e.locator,
+                          paraphrase=e.paraphrase, source_url=row_url("sources", e.source))
+                     for e in record.evidence],
         "similar": [hit_view(datasette, hit, cases) for hit in similar],
     }}
-
 
 def built(iso: str | None, now: datetime | None = None) -> str | None:
     """'2026-11-23 07:34 UTC (3 hours ago)' for the build's ISO timestamp, or None."""

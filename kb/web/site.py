@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from datasette.database import Database
 
+from kb.catalog import Catalog
 from kb.database import signature
 from kb.errors import KbError
 from kb.search import Filters, Results, SearchEngine
@@ -39,6 +40,7 @@ class Site:
         self.datasette = datasette
         self.path = path
         self.engine = SearchEngine(path, embedder_loader=shared_embedder)
+        self.catalog = Catalog(path)  # whole records for the lesson pages
         self.model_error: str | None = None
         self._inode = _inode(path)
 

@@ -10,7 +10,7 @@ import pytest
 
 from kb.errors import KbError
 from tui.briefing import briefing_markdown, lesson_markdown, write_briefing
-from tui.catalog import Catalog
+from kb.catalog import Catalog
 from tui_pilot import TODAY
 
 

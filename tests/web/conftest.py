@@ -25,7 +25,7 @@ def server(built_db, tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: Playwright's running loop would break later asyncio tests
 def chromium():
     """A headless Debian Chromium driven by Playwright; skipped where there is none, except
     on CI (CI=true), where a missing browser is a failure."""

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
-from tui.catalog import Case
+from kb.catalog import Case
 from tui.messages import ShortlistChanged
 from tui.widgets.record_table import RecordTable
 from tui.widgets.records import CaseDetails, FactList, Timeline

@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 from kb.errors import KbError
 
 from tui.briefing import default_file_name, write_briefing
-from tui.catalog import Lesson
+from kb.catalog import Lesson
 
 
 class ExportScreen(ModalScreen[Path | None]):

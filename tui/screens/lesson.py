@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from tui.catalog import Lesson
+from kb.catalog import Lesson
 from tui.messages import CopyRecord, OpenRecord, ShortlistChanged, ToggleShortlist
 from tui.widgets.record_table import RecordTable
 from tui.widgets.records import EvidenceList, FactList, Heading, LessonText

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.catalog import Case, Fact, Lesson
+from kb.catalog import Case, Fact, Lesson
 from tui.labels import (friendly_date, outcome_mark, outcome_name, outcome_style, stage_name,
                         theme_name)
 

@@ -2,7 +2,7 @@
 
 The search engine answers "what matches"; these queries answer "show me this record": the
 lesson's evidence with its sources, the case's facts (a fact with a date is a timeline
-entry), its lessons, the lessons of a theme. They read the curated tables of kb/schema.py
+entry), its lessons, the lessons of a theme. Used by the TUI and the Datasette pages. They read the curated tables of kb/schema.py
 through a read-only connection that reopens itself when `kb build` replaces the file or
 `kb ingest` writes to it, as the engine does. Nothing here knows about Textual.
 """
