@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from kb.database import connect_readonly, read_meta, signature
-from kb.embeddings import Embedder, from_blobs
+from kb.embeddings import DTYPE, Embedder, from_blobs
 from kb.errors import ModelError, QueryError
 from kb.glossary import expansion
 from kb.neighbours import KIND as WORD_KIND, Neighbours
@@ -153,17 +153,29 @@ class SearchEngine:
             return self._index
 
     def _load_index(self) -> _Index:
-        rows = self.conn.execute(
+        """Read every vector into one preallocated matrix, row by row, so that loading
+        100k passages costs the matrix and not also a copy of every blob."""
+        (count,) = self.conn.execute(
+            "select count(*) from items join embeddings "
+            "on embeddings.kind = items.kind and embeddings.id = items.id").fetchone()
+        dims = int(self.meta.get("dimensions") or 0) or 1
+        matrix = np.empty((count, dims), dtype=np.float32)
+        rowids = np.empty(count, dtype=np.int64)
+        values: dict[str, list] = {"kind": [], "case": [], "stage": [], "outcome": []}
+        themes: list[frozenset[str]] = []
+        cursor = self.conn.execute(
             "select items.item, items.kind, items.\"case\", items.stage, items.outcome, "
             "items.themes, embeddings.vector from items join embeddings "
             "on embeddings.kind = items.kind and embeddings.id = items.id "
-            "order by items.item").fetchall()
-        dims = int(self.meta.get("dimensions") or 0) or (len(rows[0][6]) // 4 if rows else 1)
-        columns = {name: np.array([r[i] or "" for r in rows], dtype=object)
-                   for i, name in enumerate(("kind", "case", "stage", "outcome"), start=1)}
-        return _Index(rowids=np.array([r[0] for r in rows], dtype=np.int64),
-                      matrix=from_blobs((r[6] for r in rows), dims), columns=columns,
-                      themes=[frozenset(json.loads(r[5] or "[]")) for r in rows])
+            "order by items.item")
+        for n, (item, kind, case, stage, outcome, item_themes, vector) in enumerate(cursor):
+            rowids[n] = item
+            matrix[n] = np.frombuffer(vector, dtype=DTYPE)
+            for name, value in zip(values, (kind, case, stage, outcome)):
+                values[name].append(value or "")
+            themes.append(frozenset(json.loads(item_themes or "[]")))
+        return _Index(rowids=rowids, matrix=matrix, themes=themes,
+                      columns={name: np.array(v, dtype=object) for name, v in values.items()})
 
     # -- the model ------------------------------------------------------------------
     @property
