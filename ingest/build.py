@@ -58,7 +58,7 @@ class BuildReport:
 
 # Bump when what a build writes changes without a schema change (item texts, word vectors),
 # so that existing databases are rebuilt rather than reported up to date.
-BUILD_FORMAT = 2
+BUILD_FORMAT = 3
 
 
 def fingerprint(files: list[Path], model: str) -> str:

@@ -62,7 +62,11 @@ def case_file_items(case_file: CaseFile, sources: dict[str, Source]) -> list[Ite
 
 
 def lesson_text(lesson: Lesson) -> str:
-    return f"{lesson.title}. {lesson.lesson} {lesson.recommendation} {lesson.event}"
+    """Title, lesson, recommendation, event and the evidence's paraphrases: the evidence
+    often holds the figure or the plain words a question uses (bench/retrieval.py: MRR
+    0.859 → 0.879 on the public questions, 0.745 → 0.748 held out)."""
+    evidence = " ".join(e.paraphrase for e in lesson.evidence)
+    return f"{lesson.title}. {lesson.lesson} {lesson.recommendation} {lesson.event} {evidence}"
 
 
 def case_text(case: Case) -> str:
