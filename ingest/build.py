@@ -17,10 +17,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from kb import config
 from kb.database import atomic_replace, connect_readonly, read_meta
-from kb.embeddings import load_embedder, model_name
-from kb.errors import DatabaseError, ModelError
+from kb.embeddings import load_embedder, model_name, resolve_model_dir
+from kb.errors import DatabaseError
 from kb.items import Item, case_file_items, passage_item
 from kb.neighbours import word_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
@@ -75,10 +74,7 @@ def build(db_path: Path, data_dir: Path, *, force: bool = False, model_dir: Path
     told about embedding work when there is any."""
     started = time.perf_counter()
     db_path = Path(db_path)
-    model_dir = model_dir or config.model_dir()
-    if model_dir is None:
-        raise ModelError("No embedding model is installed: run `make run` to set up, or set "
-                         f"{config.MODEL_ENV}.")
+    model_dir = resolve_model_dir(model_dir)
     model = model_name(model_dir)
     corpus = read_corpus(data_dir)
     stamp = fingerprint(corpus.files, model)

@@ -33,10 +33,10 @@ from ingest import documents
 from ingest.candidates import ThemeTagger
 from ingest.manifest import Entry, Manifest
 from ingest.readers import DEFAULT_MAX_MB, MB, Unreadable, check
-from kb import config
 from kb.database import connect_readonly, read_meta
-from kb.embeddings import Embedder, load_embedder, model_name
-from kb.errors import DatabaseError, KbError, ModelError
+from kb.embeddings import (Embedder, check_same_model, load_embedder, model_name,
+                           resolve_model_dir)
+from kb.errors import DatabaseError, KbError
 from kb.schema import create_tables
 from kb.store import EmbeddingStore, write_items
 
@@ -105,14 +105,9 @@ class Ingester:
         if embedder is not None:
             model, loader = embedder.name, (lambda: embedder)
         else:
-            model_dir = model_dir or config.model_dir()
-            if model_dir is None:
-                raise ModelError("No embedding model is installed: run `make run` to set up, "
-                                 f"or set {config.MODEL_ENV}.")
+            model_dir = resolve_model_dir(model_dir)
             model, loader = model_name(model_dir), (lambda: load_embedder(model_dir))
-        if built_with and built_with != model:
-            raise ModelError(f"The database was embedded with {built_with} but the model "
-                             f"configured is {model}: run `kb build --force` first.")
+        check_same_model(built_with, model)
         self.store = EmbeddingStore(model, loader)
         self.max_bytes = max_bytes
         self.manifest = Manifest(data_dir)

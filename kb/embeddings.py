@@ -116,19 +116,31 @@ def export_dir_for(model_dir: Path) -> Path:
     return config.cache_dir() / "onnx" / f"{model_name(model_dir)}-{key}"
 
 
-def load_embedder(model_dir: Path | None = None, *, export_if_missing: bool = True) -> Embedder:
-    """The embedder for `model_dir` (default: config.model_dir()), exporting it first if
-    this machine has not yet done so. Raises ModelError with one sentence if it can't."""
+def resolve_model_dir(model_dir: Path | None = None) -> Path:
+    """`model_dir`, else the configured model (config.model_dir()); ModelError in one
+    sentence when there is none. Cheap: nothing is loaded."""
     model_dir = model_dir or config.model_dir()
     if model_dir is None or not (model_dir / "config.json").exists():
         raise ModelError(
             f"No embedding model found at {model_dir or 'the packaged all-MiniLM-L6-v2'}: "
             f"install the project (make run) or set {config.MODEL_ENV} to a sentence-transformers "
             "model directory.")
+    return model_dir
+
+
+def check_same_model(built_with: str | None, model: str) -> None:
+    """Vectors of two models cannot be compared: refuse to mix them in one database."""
+    if built_with and built_with != model:
+        raise ModelError(f"The database was embedded with {built_with} but the model "
+                         f"configured is {model}: run `kb build --force`.")
+
+
+def load_embedder(model_dir: Path | None = None) -> Embedder:
+    """The embedder for `model_dir` (default: the configured model), exporting it first if
+    this machine has not yet done so. Raises ModelError with one sentence if it can't."""
+    model_dir = resolve_model_dir(model_dir)
     target = export_dir_for(model_dir)
     if not (target / SETTINGS_FILE).exists():
-        if not export_if_missing:
-            raise ModelError(f"The model at {model_dir} has not been prepared: run `kb model prepare`.")
         export_onnx(model_dir, target)
     return Embedder(target)
 
@@ -146,7 +158,11 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     except ImportError as exc:
         raise ModelError(f"Exporting the model needs torch and sentence-transformers ({exc}).") from None
 
-    st_model = SentenceTransformer(str(model_dir), device="cpu")
+    try:
+        st_model = SentenceTransformer(str(model_dir), device="cpu")
+    except Exception as exc:  # a directory that is not a complete model
+        raise ModelError(f"Could not load the model at {model_dir} ({type(exc).__name__}: "
+                         f"{str(exc)[:200]}).") from None
     transformer = st_model[0].auto_model.eval()
     pooling = _pooling_mode(model_dir)
     normalize = any(type(m).__name__ == "Normalize" for m in st_model)

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from kb.database import connect_readonly, read_meta, signature
-from kb.embeddings import DTYPE, Embedder, from_blobs
+from kb.embeddings import DTYPE, Embedder, check_same_model, from_blobs
 from kb.errors import ModelError, QueryError
 from kb.glossary import expansion
 from kb.neighbours import KIND as WORD_KIND, Neighbours
@@ -189,14 +189,17 @@ class SearchEngine:
             if self._embedder_loader is None:
                 raise ModelError("This search engine has no embedding model to load.")
             embedder = self._embedder_loader()
-            model = self.meta.get("model")
-            if model and embedder.name != model:
-                raise ModelError(f"The database was embedded with {model} but the model "
-                                 f"configured is {embedder.name}: run `kb build --force`.")
+            check_same_model(self.meta.get("model"), embedder.name)
             with self._lock:
                 if self._embedder is None:
                     self._embedder = embedder
         return self._embedder
+
+    def warm_up(self) -> None:
+        """Load the model, the vectors and the words, and run the model once, so the first
+        real semantic search is as fast as the rest (call from a worker thread)."""
+        self.load_embedder()
+        self.search("lessons learned", mode="semantic", limit=1)
 
     # -- searching ------------------------------------------------------------------
     def search(self, query: str, *, mode: str = "hybrid", limit: int = 10,

@@ -20,14 +20,13 @@ from textual.app import App
 from textual.binding import Binding
 
 from kb import config
+from kb.catalog import Catalog
 from kb.embeddings import Embedder, load_embedder
 from kb.errors import DatabaseError, KbError
 from kb.render import body
 from kb.search import SearchEngine
 from kb.stats import collect
-
 from tui.briefing import lesson_markdown
-from kb.catalog import Catalog
 from tui.messages import (CopyRecord, OpenRecord, SemanticFailed, SemanticReady, ShortlistChanged,
                           ToggleShortlist)
 from tui.palette import LessonsCommands
@@ -103,8 +102,7 @@ class LessonsApp(App[None]):
         """Load the query encoder; the engine does it outside its lock, so keyword searches
         made meanwhile are answered at once."""
         try:
-            self.engine.load_embedder()
-            self.engine.search("warm up", mode="semantic", limit=1)  # the vectors, the first run
+            self.engine.warm_up()
         except KbError as exc:
             self.post_message(SemanticFailed(str(exc)))
             return

@@ -32,8 +32,6 @@ from kb.web.model import shared_embedder
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
     from datasette.app import Datasette
 
-WARM_UP_QUERY = "lessons learned"
-
 
 class Site:
     def __init__(self, datasette: Datasette, path: Path):
@@ -54,12 +52,7 @@ class Site:
 
     def _load_model(self) -> None:
         try:
-            # Load outside the engine (which would hold its lock, and so every keyword
-            # search, for the whole load), then hand the loaded model to it.
-            shared_embedder()
-            self.engine.load_embedder()
-            # The first inference and the vector matrix are slow once: pay for them now.
-            self.engine.search(WARM_UP_QUERY, mode="semantic", limit=1)
+            self.engine.warm_up()  # keyword searches go on meanwhile
         except KbError as exc:
             self.model_error = str(exc)
         except Exception:

@@ -72,9 +72,14 @@ def test_failed_build_leaves_the_old_database_untouched(tmp_path, data_copy, mon
         build(db, data_copy)
     assert db.read_bytes() == before
 
-    # A failure mid-build (new text, but the model is gone): the temporary file is removed.
+    # A failure mid-build (new text, but the model directory is broken: it fails only when
+    # the model is loaded, after the new file was begun): the temporary file is removed.
     path.write_text(good.replace("Dudley", "Dudley MCP", 1))
-    monkeypatch.setenv("LESSONS_MODEL", str(tmp_path / "no-model"))
+    broken = tmp_path / "no-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    monkeypatch.setenv("LESSONS_MODEL", str(broken))
+    monkeypatch.setenv("LESSONS_CACHE", str(tmp_path / "cache"))
     with pytest.raises(ModelError):
         build(db, data_copy)
     assert db.read_bytes() == before
