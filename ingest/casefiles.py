@@ -74,7 +74,8 @@ def _dotted(location: Path_) -> str:
     return out or "(document)"
 
 
-def _validate(doc: Located, model):
+def validate(doc: Located, model):
+    """`doc` as a `model` record, or RecordErrors naming file, line and field."""
     try:
         return model.model_validate(_stringify_dates(doc.value))
     except ValidationError as exc:
@@ -141,7 +142,7 @@ def read_corpus(data_dir: Path) -> Corpus:
     for path, model in [(sources_path, SourcesFile)] + [(p, CaseFile) for p in case_files(data_dir)]:
         try:
             doc = load_yaml(path)
-            documents.append((doc, _validate(doc, model)))
+            documents.append((doc, validate(doc, model)))
         except RecordErrors as exc:
             errors.extend(exc.errors)
     if errors:

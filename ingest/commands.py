@@ -11,20 +11,30 @@ from kb import config
 from kb.cli import db_option
 
 
+def _data_option(command):
+    return click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=config.data_dir, show_default="data/ or $LESSONS_DATA",
+                        help="The data directory: case files, and the record of ingested "
+                        "documents in data/ingested/.")(command)
+
+
+def _progress_bar():
+    """The bar every long command shows: what, how far, how long still."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+
+
 @click.command()
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=config.data_dir, show_default="data/ or $LESSONS_DATA",
-              help="The directory of case files.")
+@_data_option
 @click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
 @db_option
 def build(data_dir, force, db_path):
     """(Re)build the database from the case files in data/ (incremental, atomic)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from ingest.build import build as run_build
 
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
+    with _progress_bar() as bar:
         task = None
 
         def progress(total=None, advance=None):
@@ -36,13 +46,6 @@ def build(data_dir, force, db_path):
 
         report = run_build(db_path, data_dir, force=force, progress=progress)
     click.echo(report.summary())
-
-
-def _data_option(command):
-    return click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-                        default=config.data_dir, show_default="data/ or $LESSONS_DATA",
-                        help="The data directory: case files, and the record of ingested "
-                        "documents in data/ingested/.")(command)
 
 
 def _shown(path: Path) -> str:
@@ -79,8 +82,6 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
     import sys
 
     from pydantic import TypeAdapter, ValidationError
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from ingest.readers import MB
     from ingest.pipeline import Ingester
     from kb.records import PartialDate, Slug
@@ -99,8 +100,7 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
 
     ingester = Ingester(db_path, data_dir, max_bytes=int(max_size * MB))
     try:
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
+        with _progress_bar() as bar:
             task = bar.add_task("files", total=None)
 
             def progress(path, done, total):

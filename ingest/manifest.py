@@ -13,14 +13,14 @@ documents themselves stay where the user keeps them: board papers may be confide
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from ingest.casefiles import load_yaml, validate
+from kb.database import atomic_replace
 from kb.errors import RecordError, RecordErrors
 from kb.records import PartialDate, Slug
 
@@ -28,7 +28,6 @@ MANIFEST_DIR = "ingested"
 HEADER = ("# Recorded by `kb ingest`; `kb build` reads it to rebuild this document's passages.\n"
           "# Edit title or date with `kb ingest FILE --case … --title … --date …`.\n")
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -61,14 +60,9 @@ class Manifest:
         errors: list[RecordError] = []
         for path in sorted(self.dir.glob("*.yaml")):
             try:
-                entry = Entry.model_validate(yaml.load(path.read_text(encoding="utf-8"),
-                                                       Loader=_Loader))
-            except yaml.YAMLError as exc:
-                errors.append(RecordError(path, None, "YAML", str(exc)))
-                continue
-            except ValidationError as exc:
-                errors += [RecordError(path, None, ".".join(map(str, e["loc"])) or "(document)",
-                                       e["msg"]) for e in exc.errors()]
+                entry = validate(load_yaml(path), Entry)
+            except RecordErrors as exc:
+                errors += exc.errors
                 continue
             if path.stem != entry.id:
                 errors.append(RecordError(path, None, "id", f"expected {path.stem!r} to match "
@@ -80,18 +74,10 @@ class Manifest:
 
     def save(self, entry: Entry) -> None:
         """Write one entry atomically: a reader sees the old file or the new one."""
-        self.dir.mkdir(parents=True, exist_ok=True)
         text = HEADER + yaml.dump(entry.model_dump(exclude_defaults=True), Dumper=_Dumper,
                                   sort_keys=False, allow_unicode=True, width=100)
-        fd, tmp = tempfile.mkstemp(prefix=f".{entry.id}.", suffix=".tmp", dir=self.dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.dir / f"{entry.id}.yaml")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_replace(self.dir / f"{entry.id}.yaml") as tmp:
+            tmp.write_text(text, encoding="utf-8")
 
     def delete(self, document_id: str) -> None:
         (self.dir / f"{document_id}.yaml").unlink(missing_ok=True)

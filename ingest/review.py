@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -31,7 +30,7 @@ from pathlib import Path
 from ingest.casefiles import CASES_DIR, SOURCES_FILE, read_corpus
 from ingest.manifest import Manifest
 from ingest.text import humanise, sentences
-from kb.database import connect_readonly
+from kb.database import atomic_replace, connect_readonly
 from kb.errors import DatabaseError, KbError
 from kb.vocabulary import OUTCOMES, STAGES, THEMES
 
@@ -281,11 +280,8 @@ def _write_validated(data_dir: Path, texts: dict[Path, str]) -> None:
             (trial / path.relative_to(data_dir)).write_text(text, encoding="utf-8")
         read_corpus(trial)  # raises RecordErrors, naming the problem, before any write
     for path, text in texts.items():
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        with atomic_replace(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
 
 
 def _record_decision(db_path: Path, data_dir: Path, candidate: dict, status: str,

@@ -71,7 +71,8 @@ def signature(path: Path) -> tuple | None:
 def atomic_replace(path: Path):
     """Yield a temporary path beside `path`; on success, rename it over `path`.
 
-    On any error (or ctrl+c) the temporary file is removed and `path` is untouched."""
+    On any error (or ctrl+c) the temporary file is removed and `path` is untouched. Used
+    for the database and for every file the project writes under data/."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".building", dir=path.parent)
