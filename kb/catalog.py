@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.database import connect_readonly, signature
-from kb.stats import collect
+from kb.stats import Stats, collect
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ class Catalog:
         self.db_path = Path(db_path)
         self._conn: sqlite3.Connection | None = None
         self._signature: tuple | None = None
+        self._stats: Stats | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -132,7 +133,16 @@ class Catalog:
             self._conn = connect_readonly(self.db_path)
             self._conn.row_factory = sqlite3.Row
             self._signature = current
+            self._stats = None
         return self._conn
+
+    @property
+    def stats(self) -> Stats:
+        """The counts of kb.stats, read once per version of the file."""
+        self.conn  # noqa: B018 - reconnects (and forgets the counts) if the file changed
+        if self._stats is None:
+            self._stats = collect(self.db_path)
+        return self._stats
 
     def close(self) -> None:
         if self._conn is not None:
@@ -185,7 +195,7 @@ class Catalog:
 
     def cases(self) -> list[CaseRow]:
         """Every case with its counts of lessons and facts (from kb.stats), by name."""
-        counts = collect(self.db_path).by_case
+        counts = self.stats.by_case
         return [CaseRow(r["slug"], r["name"], r["status"],
                         counts.get(r["slug"], {}).get("lesson", 0),
                         counts.get(r["slug"], {}).get("fact", 0))
@@ -193,7 +203,7 @@ class Catalog:
 
     def theme_counts(self) -> dict[str, int]:
         """Lessons per theme, most common first (kb.stats)."""
-        return collect(self.db_path).by_theme
+        return self.stats.by_theme
 
     def lessons_with_theme(self, theme: str) -> list[LessonRow]:
         return [_lesson_row(r) for r in self.conn.execute(

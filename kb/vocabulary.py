@@ -64,3 +64,9 @@ SOURCE_KINDS = ("report", "board-paper", "slides", "scrutiny-report", "fact-shee
 
 # The kinds of searchable item; a hit's "kind" is one of these.
 ITEM_KINDS = ("case", "lesson", "fact", "passage")
+
+
+def label(vocabulary: dict[str, str], key: str) -> str:
+    """The short name of a theme, stage or outcome: its description up to the colon."""
+    text = vocabulary.get(key, key)
+    return text.split(":", 1)[0] if ":" in text else key

@@ -25,7 +25,6 @@ from kb.embeddings import Embedder, load_embedder
 from kb.errors import DatabaseError, KbError
 from kb.render import body
 from kb.search import SearchEngine
-from kb.stats import collect
 from tui.briefing import lesson_markdown
 from tui.messages import (CopyRecord, OpenRecord, SemanticFailed, SemanticReady, ShortlistChanged,
                           ToggleShortlist)
@@ -72,7 +71,6 @@ class LessonsApp(App[None]):
         self.engine: SearchEngine | None = None
         self.catalog: Catalog | None = None
         self.search_screen: SearchScreen | None = None
-        self.totals: dict[str, int] = {}
         self._embedder_loader = embedder_loader
 
     def on_mount(self) -> None:
@@ -82,13 +80,14 @@ class LessonsApp(App[None]):
         """Show the search screen over the database, or the offer to build one."""
         try:
             engine = SearchEngine(self.db_path, embedder_loader=self._embedder_loader)
-            self.totals = collect(self.db_path).totals
+            catalog = Catalog(self.db_path)
+            catalog.stats  # noqa: B018 - counted once now, for the welcome and the filters
         except DatabaseError as exc:
             from tui.screens.build import BuildScreen
 
             self.push_screen(BuildScreen(str(exc), self.db_path, self.data_dir))
             return
-        self.engine, self.catalog = engine, Catalog(self.db_path)
+        self.engine, self.catalog = engine, catalog
         self.search_screen = SearchScreen()
         if len(self.screen_stack) > 1:
             self.switch_screen(self.search_screen)  # in place of the build screen

@@ -10,16 +10,14 @@ from __future__ import annotations
 from datetime import date
 
 from kb.render import OUTCOME_STYLE
-from kb.vocabulary import OUTCOMES, STAGES, THEMES
+from kb.vocabulary import OUTCOMES, STAGES, THEMES, label
 
 # A shape as well as a colour, so the outcome reads without colour too.
 OUTCOME_MARK = {"went-well": "▲", "went-wrong": "▼", "guidance": "■"}
 
 
 def _name(vocabulary: dict[str, str], key: str | None) -> str:
-    if not key:
-        return ""
-    return vocabulary[key].split(":", 1)[0] if key in vocabulary else key
+    return label(vocabulary, key) if key else ""
 
 
 def theme_name(theme: str) -> str:

@@ -20,7 +20,7 @@ from datasette.utils.asgi import Request
 
 from kb.errors import DatabaseError, KbError, QueryError
 from kb.search import MAX_QUERY_CHARS, MODES, Filters, Results
-from kb.vocabulary import ITEM_KINDS, OUTCOMES, STAGES, THEMES
+from kb.vocabulary import ITEM_KINDS, OUTCOMES, STAGES, THEMES, label
 from kb.web.hits import case_names, hit_json, hit_view
 from kb.web.site import site_for
 
@@ -129,8 +129,7 @@ def _json(datasette: Datasette, results: Results | None, error: str | None,
 def _options(cases: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
     """Each filter's choices as (value, label)."""
     def heading(described: dict[str, str]) -> list[tuple[str, str]]:
-        return [(key, text.split(":")[0] if ":" in text else key)
-                for key, text in described.items()]
+        return [(key, label(described, key)) for key in described]
 
     return {"mode": [(m, m) for m in MODES], "case": list(cases.items()),
             "theme": heading(THEMES), "stage": heading(STAGES),

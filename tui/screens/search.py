@@ -70,7 +70,7 @@ class SearchScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(FilterPanel).display = self.app.size.width >= WIDE
-        totals = self.app.totals
+        totals = self.app.catalog.stats.totals
         self.query_one(Welcome).show(totals["lessons"], totals["facts"], totals["cases"])
         status = self.query_one(SearchStatus)
         status.semantic = self.app.semantic_state
