@@ -96,7 +96,8 @@ def accept(db_path: Path, data_dir: Path, candidate_id: str, *, title: str | Non
     lessons.yaml_set_comment_before_after_key(
         len(lessons) - 1, indent=2,
         before=f"\nAccepted from candidate {candidate_id} ({document['title']}, "
-               f"{passage['locator']}): review title, event and recommendation.")
+               f"{passage['locator']}): review title, event and recommendation, "
+               "and add the questions it answers.")
 
     _write_validated(data_dir, {sources_path: _dump(yaml, sources),
                                 case_path: _dump(yaml, case_file)})

@@ -62,11 +62,14 @@ def case_file_items(case_file: CaseFile, sources: dict[str, Source]) -> list[Ite
 
 
 def lesson_text(lesson: Lesson) -> str:
-    """Title, lesson, recommendation, event and the evidence's paraphrases: the evidence
-    often holds the figure or the plain words a question uses (bench/retrieval.py: MRR
-    0.859 → 0.879 on the public questions, 0.745 → 0.748 held out)."""
+    """Title, lesson, recommendation, event, the evidence's paraphrases and the curated
+    questions: the evidence often holds the figure a question asks for (bench/retrieval.py:
+    MRR 0.859 → 0.879 on the public questions, 0.745 → 0.748 held out), and the questions
+    hold the everyday words that neither the record nor a small model supplies."""
     evidence = " ".join(e.paraphrase for e in lesson.evidence)
-    return f"{lesson.title}. {lesson.lesson} {lesson.recommendation} {lesson.event} {evidence}"
+    questions = " ".join(lesson.questions)
+    return (f"{lesson.title}. {lesson.lesson} {lesson.recommendation} {lesson.event} "
+            f"{evidence} {questions}").rstrip()
 
 
 def case_text(case: Case) -> str:

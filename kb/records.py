@@ -91,6 +91,8 @@ class Lesson(Record):
     outcome: Outcome
     evidence: list[Evidence] = Field(min_length=1)
     related: list[Slug] = Field([], description="ids of the same lesson seen in other cases")
+    questions: list[Text] = Field(
+        [], description="questions this lesson answers, in the everyday words users type")
 
 
 class Fact(Record):

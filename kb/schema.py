@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES: dict[str, dict] = {
     "meta": dict(columns={"key": str, "value": str}, pk="key"),
@@ -28,7 +28,7 @@ TABLES: dict[str, dict] = {
     "lessons": dict(columns={
         "id": str, "case": str, "title": str, "event": str, "lesson": str,
         "recommendation": str, "themes": str, "stage": str, "outcome": str, "source": str,
-        "locator": str, "related": str}, pk="id",
+        "locator": str, "related": str, "questions": str}, pk="id",
         foreign_keys=[("case", "cases", "slug"), ("source", "sources", "id")]),
     "evidence": dict(columns={
         "id": int, "lesson": str, "source": str, "locator": str, "paraphrase": str}, pk="id",
@@ -65,7 +65,7 @@ TABLES: dict[str, dict] = {
 # Full-text indexes: the search engine's (items) and Datasette's per-table search boxes.
 FTS: dict[str, list[str]] = {
     "items": ["title", "text"],
-    "lessons": ["title", "event", "lesson", "recommendation"],
+    "lessons": ["title", "event", "lesson", "recommendation", "questions"],
     "facts": ["label", "value", "note"],
     "passages": ["heading", "text"],
     "candidates": ["text"],

@@ -35,6 +35,7 @@ def write_case_file(db: sqlite_utils.Database, case_file: CaseFile) -> None:
         db["lessons"].insert({
             **lesson.model_dump(exclude={"evidence"}), "case": case.slug,
             "themes": json.dumps(lesson.themes), "related": json.dumps(lesson.related),
+            "questions": json.dumps(lesson.questions),
             "source": first.source, "locator": first.locator})
         db["evidence"].insert_all({"lesson": lesson.id, **e.model_dump()} for e in lesson.evidence)
     db["facts"].insert_all(({**f.model_dump(), "case": case.slug} for f in case_file.facts))

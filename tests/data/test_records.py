@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,17 @@ import pytest
 
 from ingest.casefiles import read_corpus
 from kb import config
+from kb.evaluate import load_queries
+from kb.glossary import ACRONYMS
 from kb.items import lesson_text
 
 DATA = config.PROJECT_ROOT / "data"
 SOURCES_DIR = config.PROJECT_ROOT.parent / "shared" / "sources"
 PUBLISHED_IDS = Path(__file__).parent / "published-ids.txt"
 CASES = {"dudley", "sunderland", "west-london", "uniting-care", "nhs-england"}
+EVALUATION_SETS = sorted((config.PROJECT_ROOT / "tests" / "queries").glob("**/*.yaml"))
+# Capitals in the records that are names or references, not acronyms a user might spell out.
+NOT_ACRONYMS = {"GBP", "HC", "ICF", "PB"}
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +90,27 @@ def test_no_near_duplicate_lessons_within_a_case(corpus, embedder):
                  if similarity[i, j] > 0.95]
         assert not pairs, pairs
         assert np.all(np.isfinite(similarity))
+
+
+def test_every_lesson_has_everyday_questions_of_its_own(corpus):
+    """The curated questions carry the words users search with. They were written without
+    sight of the evaluation questions and must stay unlike them, or the query sets would
+    measure the data's memory of themselves."""
+    evaluation = [_words(q.q) for q in load_queries(EVALUATION_SETS)]
+    for case_file in corpus.cases:
+        for lesson in case_file.lessons:
+            assert len(lesson.questions) >= 2, lesson.id
+            for question in lesson.questions:
+                words = _words(question)
+                closest = max(len(words & e) / len(words | e) for e in evaluation)
+                assert closest < 0.7, (lesson.id, question)
+
+
+def test_every_acronym_in_the_records_is_in_the_glossary(corpus):
+    used = {match.rstrip("s") for case_file in corpus.cases
+            for match in re.findall(r"\b[A-Z]{2,6}s?\b", case_file.model_dump_json())}
+    assert used - NOT_ACRONYMS - set(ACRONYMS) == set()
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))

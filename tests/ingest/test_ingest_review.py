@@ -62,11 +62,12 @@ def test_accepting_writes_a_curated_lesson_and_keeps_the_file_intact(reviewed, d
     # (and the case's list of sources gains the document).
     case_after = case_path.read_text()
     sources_line = next(l for l in case_before.splitlines() if l.startswith("  sources: ["))
-    added = only_additions(case_before.replace(sources_line, ""),
-                           case_after.replace(sources_line[:-1] + f", {done.source}]", ""))
+    added = [line for line in only_additions(
+        case_before.replace(sources_line, ""),
+        case_after.replace(sources_line[:-1] + f", {done.source}]", "")) if line.strip()]
     assert added[0].startswith(f"  # Accepted from candidate {candidate} (")
     assert added[1] == f"  - id: {done.lesson}"
-    assert all(line.startswith("   ") or not line.strip() for line in added[2:])
+    assert all(line.startswith("   ") for line in added[2:])
     assert only_additions(sources_before, sources_path.read_text())[0] == f"  - id: {done.source}"
     # The decision is recorded and the database knows it.
     assert rows(db, "select status, lesson from candidates where id = ?", [candidate]) == [
