@@ -65,7 +65,9 @@ def lesson_text(lesson: Lesson) -> str:
     """Title, lesson, recommendation, event, the evidence's paraphrases and the curated
     questions: the evidence often holds the figure a question asks for (bench/retrieval.py:
     MRR 0.859 → 0.879 on the public questions, 0.745 → 0.748 held out), and the questions
-    hold the everyday words that neither the record nor a small model supplies."""
+    hold the everyday words that neither the record nor a small model supplies (hit@3
+    0.935 → 0.952 public, 0.80 → 0.88 held out; embedding each question as a vector of its
+    own, scored by the best match, did worse: 0.927 public)."""
     evidence = " ".join(e.paraphrase for e in lesson.evidence)
     questions = " ".join(lesson.questions)
     return (f"{lesson.title}. {lesson.lesson} {lesson.recommendation} {lesson.event} "

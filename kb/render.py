@@ -81,7 +81,7 @@ def print_stats(stats: Stats) -> None:
     console.print(by_case)
     for title, counts in (("lessons by theme", stats.by_theme), ("lessons by stage", stats.by_stage),
                           ("lessons by outcome", stats.by_outcome)):
-        table = Table(title=title, show_header=False, box=None)
+        table = Table(title=title, show_header=False, box=None, min_width=len(title) + 2)
         for key, n in counts.items():
             table.add_row(str(key), str(n))
         console.print(table)
