@@ -32,8 +32,9 @@ from tui.palette import LessonsCommands
 from tui.screens.search import SearchScreen
 from tui.shortlist import Shortlist
 
-NEEDS_DATABASE = {"browse", "shortlist", "export", "back", "set_mode", "filter", "clear_filters",
-                  "open_case"}
+# The app's keys that the build screen must ignore; the other actions are reached only from
+# screens (and palette commands) that exist once there is a database.
+NEEDS_DATABASE = {"browse", "shortlist", "export"}
 
 
 class LessonsApp(App[None]):

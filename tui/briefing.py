@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from kb.catalog import Lesson
 from kb.errors import KbError
 from kb.vocabulary import THEMES
-
-from kb.catalog import Lesson
-from tui.labels import outcome_name, stage_name, theme_name
+from tui.labels import outcome_name, plural, stage_name, theme_name
 
 
 def lesson_markdown(lesson: Lesson, *, level: int = 2) -> str:
@@ -33,8 +32,9 @@ def lesson_markdown(lesson: Lesson, *, level: int = 2) -> str:
 
 def briefing_markdown(lessons: list[Lesson], *, today: date) -> str:
     cases = {lesson.case_name for lesson in lessons}
-    out = [f"# Lessons briefing: {_count(len(lessons), 'lesson')} from {_count(len(cases), 'case')}",
-           "", f"From the lessons knowledge base, {today.day} {today:%B %Y}. Grouped by theme; "
+    out = [f"# Lessons briefing: {plural(len(lessons), 'lesson')} from "
+           f"{plural(len(cases), 'case')}", "",
+           f"From the lessons knowledge base, {today.day} {today:%B %Y}. Grouped by theme; "
            "each lesson gives its case and sources.", ""]
     order = {theme: i for i, theme in enumerate(THEMES)}
     groups: dict[str, list[Lesson]] = {}
@@ -62,7 +62,3 @@ def write_briefing(path: Path, lessons: list[Lesson], *, today: date) -> Path:
 
 def default_file_name(today: date) -> str:
     return f"lessons-briefing-{today.isoformat()}.md"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

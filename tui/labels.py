@@ -1,4 +1,5 @@
-"""How the vocabulary reads on screen: names for themes and stages, outcome marks, dates.
+"""How the vocabulary reads on screen: names for themes and stages, outcome marks, dates,
+counts.
 
 The names come from the descriptions in kb.vocabulary (the text before the colon), so a
 new theme needs no change here; the outcome colours are the CLI's, so a lesson looks the
@@ -50,6 +51,11 @@ def theme_choices() -> list[tuple[str, str]]:
 
 def stage_choices() -> list[tuple[str, str]]:
     return [(stage_name(s), s) for s in STAGES]
+
+
+def plural(n: int, noun: str) -> str:
+    """"1 lesson", "2 lessons": every count the screens and the briefing show."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def friendly_date(value: str | None) -> str:

@@ -31,7 +31,6 @@ class ToggleShortlist(Message):
 
     kind: str
     id: str
-    title: str
 
 
 @dataclass

@@ -15,9 +15,6 @@ class Shortlist:
         self._ids[lesson_id] = None
         return True
 
-    def remove(self, lesson_id: str) -> None:
-        self._ids.pop(lesson_id, None)
-
     def clear(self) -> None:
         self._ids.clear()
 

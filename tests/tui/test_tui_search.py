@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from textual.widgets import Select
+from textual.widgets import Select, TabbedContent
 
 from kb.errors import ModelError
 from tui.screens.search import SearchScreen
@@ -151,7 +151,8 @@ async def test_everything_includes_facts_and_a_fact_opens_its_case(make_app):
         table.focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen.case.slug == "uniting-care" and app.screen.tab == "facts"
+        assert app.screen.case.slug == "uniting-care"
+        assert app.screen.query_one(TabbedContent).active == "facts"
 
 
 async def test_escape_goes_back_to_the_box_and_clears_it(make_app):

@@ -61,8 +61,5 @@ class CaseScreen(Screen):
         if focusable:
             self.set_focus(focusable.first())
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.tab = event.pane.id or self.tab
-
     def on_shortlist_changed(self, message: ShortlistChanged) -> None:
         self.query_one("#case-lessons", RecordTable).refresh_marks()

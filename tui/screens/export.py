@@ -12,10 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from kb.errors import KbError
-
-from tui.briefing import default_file_name, write_briefing
 from kb.catalog import Lesson
+from kb.errors import KbError
+from tui.briefing import default_file_name, write_briefing
+from tui.labels import plural
 
 
 class ExportScreen(ModalScreen[Path | None]):
@@ -30,9 +30,8 @@ class ExportScreen(ModalScreen[Path | None]):
         self.today = today
 
     def compose(self) -> ComposeResult:
-        n = len(self.lessons)
         with Vertical(id="dialog"):
-            yield Static(f"Export {n} lesson{'' if n == 1 else 's'} as a Markdown briefing",
+            yield Static(f"Export {plural(len(self.lessons), 'lesson')} as a Markdown briefing",
                          classes="title")
             yield Label("File name (relative to the current directory):")
             yield Input(default_file_name(self.today), id="path")

@@ -62,7 +62,7 @@ class LessonScreen(Screen):
         self.query_one("#similar", RecordTable).refresh_marks()
 
     def action_toggle_shortlist(self) -> None:
-        self.post_message(ToggleShortlist("lesson", self.lesson.id, self.lesson.title))
+        self.post_message(ToggleShortlist("lesson", self.lesson.id))
 
     def action_copy(self) -> None:
         self.post_message(CopyRecord("lesson", self.lesson.id))

@@ -21,7 +21,7 @@ from kb.search import MODES, Filters
 
 from tui.messages import (ResultsReady, SearchFailed, SemanticFailed, SemanticReady,
                           ShortlistChanged)
-from tui.widgets.filters import FilterPanel
+from tui.widgets.filters import PICK_KEYS, FilterPanel
 from tui.widgets.record_table import RecordTable
 from tui.widgets.search import ResultPreview, SearchBox, SearchStatus, Welcome
 
@@ -40,11 +40,8 @@ class SearchScreen(Screen):
         Binding("escape", "escape", "Search box", show=False),
         Binding("down", "focus_results", "Results", show=False),
         Binding("m", "cycle_mode", "Mode", show=False),
-        Binding("k", "pick('kind')", "Kind", show=False),
-        Binding("c", "pick('case')", "Case", show=False),
-        Binding("t", "pick('theme')", "Theme", show=False),
-        Binding("s", "pick('stage')", "Stage", show=False),
-        Binding("o", "pick('outcome')", "Outcome", show=False),
+        *(Binding(key, f"pick('{name}')", name.title(), show=False)
+          for name, key in PICK_KEYS.items()),
         Binding("r", "clear_filters", "Clear filters", show=False),
     ]
 

@@ -7,7 +7,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from tui.messages import ShortlistChanged, ToggleShortlist
+from tui.labels import plural
+from tui.messages import ShortlistChanged
 from tui.widgets.record_table import RecordTable
 
 
@@ -33,23 +34,19 @@ class ShortlistScreen(Screen):
 
     def _draw(self) -> None:
         lessons = self.app.catalog.lessons(self.app.shortlist.ids)
-        n = len(lessons)
         self.query_one("#shortlist-intro", Static).update(
-            f"{n} lesson{'' if n == 1 else 's'} shortlisted. e exports them as a Markdown "
+            f"{plural(len(lessons), 'lesson')} shortlisted. e exports them as a Markdown "
             "briefing grouped by theme; d removes one; x clears the list."
             if lessons else "The shortlist is empty: in the results, space or a adds a lesson.")
-        table = self.query_one("#shortlist", RecordTable)
-        cursor = table.cursor_row
-        table.show([lesson.row for lesson in lessons])
-        if lessons:
-            table.move_cursor(row=min(cursor, n - 1), animate=False)
+        self.query_one("#shortlist", RecordTable).show([lesson.row for lesson in lessons],
+                                                       keep_cursor=True)
 
     def on_shortlist_changed(self, message: ShortlistChanged) -> None:
         self._draw()
 
     def action_remove(self) -> None:
-        if (row := self.query_one("#shortlist", RecordTable).current) is not None:
-            self.post_message(ToggleShortlist(row.kind, row.id, row.title))
+        """Toggle the highlighted lesson: every row here is shortlisted, so it goes."""
+        self.query_one("#shortlist", RecordTable).action_toggle_shortlist()
 
     def action_clear(self) -> None:
         self.app.clear_shortlist()

@@ -17,6 +17,7 @@ ALL_KINDS = "all"
 KIND_CHOICES = [("Lessons", "lesson"), ("Facts", "fact"), ("Cases", "case"),
                 ("Document passages", "passage"), ("Everything", ALL_KINDS)]
 FILTERS = ("case", "theme", "stage", "outcome")  # the Selects that start as "any"
+PICK_KEYS = {"kind": "k", "case": "c", "theme": "t", "stage": "s", "outcome": "o"}  # open a list
 
 
 class FilterPanel(VerticalScroll, can_focus=False):
@@ -32,12 +33,11 @@ class FilterPanel(VerticalScroll, can_focus=False):
         with RadioSet(id="mode", compact=True):
             for mode in MODES:
                 yield RadioButton(mode, value=mode == MODES[0], name=mode)
-        yield Label("Show [dim]k[/]")
+        yield Label(f"Show [dim]{PICK_KEYS['kind']}[/]")
         yield Select(KIND_CHOICES, id="kind", allow_blank=False, value="lesson", compact=True)
-        for name, key, choices in (("case", "c", self._cases), ("theme", "t", theme_choices()),
-                                   ("stage", "s", stage_choices()),
-                                   ("outcome", "o", outcome_choices())):
-            yield Label(f"{name.title()} [dim]{key}[/]")
+        for name, choices in (("case", self._cases), ("theme", theme_choices()),
+                              ("stage", stage_choices()), ("outcome", outcome_choices())):
+            yield Label(f"{name.title()} [dim]{PICK_KEYS[name]}[/]")
             yield Select(choices, id=name, prompt=f"any {name}", compact=True)
 
     @property

@@ -50,16 +50,17 @@ class RecordTable(DataTable):
         self.rows_shown: list[Row] = []
         self._drawn_width = 0
 
-    def show(self, rows: Sequence[Row]) -> None:
-        """Replace the rows; the cursor goes back to the first."""
+    def show(self, rows: Sequence[Row], *, keep_cursor: bool = False) -> None:
+        """Replace the rows; the cursor goes back to the first, or stays on its row number
+        (within the new rows) with `keep_cursor`."""
         self.rows_shown = list(rows)
-        self._draw(keep_cursor=False)
+        self._draw(keep_cursor=keep_cursor)
 
     @property
     def current(self) -> Row | None:
-        if not self.rows_shown or not 0 <= self.cursor_row < len(self.rows_shown):
-            return None
-        return self.rows_shown[self.cursor_row]
+        if 0 <= self.cursor_row < len(self.rows_shown):
+            return self.rows_shown[self.cursor_row]
+        return None
 
     def refresh_marks(self) -> None:
         """Redraw the ★ marks after the shortlist changed."""
@@ -111,7 +112,7 @@ class RecordTable(DataTable):
 
     def action_toggle_shortlist(self) -> None:
         if (row := self.current) is not None:
-            self.post_message(ToggleShortlist(row.kind, row.id, row.title))
+            self.post_message(ToggleShortlist(row.kind, row.id))
 
     def action_copy(self) -> None:
         if (row := self.current) is not None:

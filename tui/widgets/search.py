@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 from kb.render import body
 from kb.search import Hit, Results
 
-from tui.labels import outcome_name, outcome_style, stage_name
+from tui.labels import outcome_name, outcome_style, plural, stage_name
 
 PREVIEW_CHARS = 320
 
@@ -41,8 +41,7 @@ class SearchStatus(Widget):
         if self.error:
             line.append(self.error, "bold red")
         elif self.results is not None:
-            n = len(self.results.hits)
-            line.append(f"{n} result{'' if n == 1 else 's'}", "bold")
+            line.append(plural(len(self.results.hits), "result"), "bold")
             line.append(f" · {self.results.mode} · {self.took * 1000:.0f} ms")
             if self.results.notice:
                 line.append(" · keyword only until the model loads", "yellow")
