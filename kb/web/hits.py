@@ -18,8 +18,9 @@ if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
 TABLES = {"lesson": "lessons", "fact": "facts", "case": "cases", "passage": "passages"}
 
 
-def row_url(datasette: Datasette, kind: str, id: str) -> str:
-    return datasette.urls.row(DATABASE, TABLES[kind], tilde_encode(id))
+def row_url(datasette: Datasette, table: str, key: str) -> str:
+    """The page of one row of the lessons database."""
+    return datasette.urls.row(DATABASE, table, tilde_encode(key))
 
 
 async def case_names(datasette: Datasette) -> dict[str, str]:
@@ -29,14 +30,12 @@ async def case_names(datasette: Datasette) -> dict[str, str]:
 
 
 def hit_view(datasette: Datasette, hit: Hit, cases: dict[str, str]) -> dict:
-    """What a template shows of a hit."""
-    return dict(rank=hit.rank, kind=hit.kind, id=hit.id, url=row_url(datasette, hit.kind, hit.id),
-                title=hit.title, body=body(hit), case=hit.case,
-                case_name=cases.get(hit.case, hit.case), themes=hit.themes, stage=hit.stage,
-                outcome=hit.outcome, source_title=hit.source_title, locator=hit.locator,
-                score=hit.score, why=hit.why)
+    """What a template shows of a hit: its fields, its link, its text without the title
+    and the name of its case."""
+    return {**vars(hit), "url": row_url(datasette, TABLES[hit.kind], hit.id), "body": body(hit),
+            "case_name": cases.get(hit.case, hit.case)}
 
 
 def hit_json(datasette: Datasette, hit: Hit) -> dict:
     """`kb search --json`'s shape of a hit, plus the link to its row."""
-    return {**hit.to_json(), "url": row_url(datasette, hit.kind, hit.id)}
+    return {**hit.to_json(), "url": row_url(datasette, TABLES[hit.kind], hit.id)}

@@ -7,11 +7,9 @@ import asyncio
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from datasette.utils import tilde_encode
-
 from kb.stats import collect
 from kb.web import DATABASE
-from kb.web.hits import case_names, hit_view
+from kb.web.hits import case_names, hit_view, row_url
 from kb.web.site import Site
 
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
@@ -32,10 +30,10 @@ async def home(site: Site, datasette: Datasette) -> dict:
         "model": stats.meta.get("model"),
         "built": built(stats.meta.get("built_at")),
         "cases": [dict(case, counts=stats.by_case.get(case["slug"], {}),
-                       url=datasette.urls.row(DATABASE, "cases", tilde_encode(case["slug"])))
+                       url=row_url(datasette, "cases", case["slug"]))
                   for case in map(dict, cases)],
-        "sources": [dict(source, row_url=datasette.urls.row(
-            DATABASE, "sources", tilde_encode(source["id"]))) for source in map(dict, sources)],
+        "sources": [dict(source, row_url=row_url(datasette, "sources", source["id"]))
+                    for source in map(dict, sources)],
     }}
 
 
@@ -43,22 +41,22 @@ async def lesson(site: Site, datasette: Datasette, lesson_id: str) -> dict:
     """A lesson's case, its evidence with links to the sources, and the most similar
     lessons from other cases."""
     record = await asyncio.to_thread(site.catalog.lesson, lesson_id)
-    similar = await asyncio.to_thread(site.engine.similar, "lesson", lesson_id, other_cases=True)
-    cases = await case_names(datasette)
     if record is None:
         return {"kb_lesson": None}
+    similar = await asyncio.to_thread(site.engine.similar, "lesson", lesson_id, other_cases=True)
+    cases = await case_names(datasette)
     source = record.evidence[0] if record.evidence else None
-    row_url = lambda table, key: datasette.urls.row(DATABASE, table, tilde_encode(key))  # noqa: E731
     return {"kb_lesson": {
         "title": record.title,
-        "case": dict(name=record.case_name, url=row_url("cases", record.case)),
+        "case": dict(name=record.case_name, url=row_url(datasette, "cases", record.case)),
         "source": source and dict(title=source.source_title, locator=source.locator,
-                                  url=row_url("sources", source.source)),
-        "evidence": [dict(source_title=e.source_title, locator=e.locator,
-                          paraphrase=e.paraphrase, source_url=row_url("sources", e.source))
+                                  url=row_url(datasette, "sources", source.source)),
+        "evidence": [dict(source_title=e.source_title, locator=e.locator, paraphrase=e.paraphrase,
+                          source_url=row_url(datasette, "sources", e.source))
                      for e in record.evidence],
         "similar": [hit_view(datasette, hit, cases) for hit in similar],
     }}
+
 
 def built(iso: str | None, now: datetime | None = None) -> str | None:
     """'2026-11-23 07:34 UTC (3 hours ago)' for the build's ISO timestamp, or None."""

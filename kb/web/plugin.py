@@ -76,7 +76,7 @@ def asgi_wrapper(datasette):
                                              headers={"Allow": ", ".join(READ_METHODS)})
                     await response.asgi_send(send)
                     return
-                site.follow_rebuild()
+                site.follow_rebuild(datasette)
             await app(scope, receive, send)
         return read_only
     return wrap

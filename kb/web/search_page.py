@@ -127,7 +127,7 @@ def _json(datasette: Datasette, results: Results | None, error: str | None,
 
 
 def _options(cases: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
-    """Each filter's choices as (value, label)."""
+    """The form's selects, in the order shown: each one's choices as (value, label)."""
     def heading(described: dict[str, str]) -> list[tuple[str, str]]:
         return [(key, label(described, key)) for key in described]
 

@@ -34,8 +34,10 @@ if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
 
 
 class Site:
-    def __init__(self, datasette: Datasette, path: Path):
-        self.datasette = datasette
+    """Keeps no reference to its Datasette (given to follow_rebuild instead): a Site is the
+    value of a weak-keyed dictionary, and holding its key would keep both alive for ever."""
+
+    def __init__(self, path: Path):
         self.path = path
         self.engine = SearchEngine(path, embedder_loader=shared_embedder)
         self.catalog = Catalog(path)  # whole records for the lesson pages
@@ -43,12 +45,10 @@ class Site:
         self._inode = _inode(path)
 
     # -- the model ------------------------------------------------------------------
-    def start_loading_model(self) -> threading.Thread:
+    def start_loading_model(self) -> None:
         # Not a daemon: a process told to stop while the model loads waits for the load to
         # end (a second at most) rather than aborting inside onnxruntime.
-        thread = threading.Thread(target=self._load_model, name="lessons-model")
-        thread.start()
-        return thread
+        threading.Thread(target=self._load_model, name="lessons-model").start()
 
     def _load_model(self) -> None:
         try:
@@ -69,13 +69,12 @@ class Site:
                                   wait_for_model=False)
 
     # -- rebuilds -------------------------------------------------------------------
-    def follow_rebuild(self) -> None:
+    def follow_rebuild(self, datasette: Datasette) -> None:
         """Serve the new file if the database was replaced (call on the event loop)."""
         inode = _inode(self.path)
         if inode is None or inode == self._inode:
             return
         self._inode = inode
-        datasette = self.datasette
         old = datasette.databases[DATABASE]
         # Only these: a request begun before the swap may still open one on the new file.
         retired = list(old._all_file_connections)
@@ -113,7 +112,7 @@ def attach(datasette: Datasette) -> Site | None:
         _sites[datasette] = f'This Datasette serves no database named "{DATABASE}".'
         return None
     try:
-        site = Site(datasette, Path(database.path))
+        site = Site(Path(database.path))
     except KbError as exc:
         _sites[datasette] = str(exc)
         return None

@@ -3,6 +3,7 @@ read-only access, and serving on across a rebuild. A real server on a loopback p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -217,18 +218,18 @@ def test_serving_continues_across_a_rebuild(tmp_path, built_db, data_copy):
         assert hits[0]["title"] == "Nobody budgeted for the VAT of the LLP"
         # The old file's connections are closed once its SQL threads are done.
         server.get("/lessons/lessons")
-        deleted = [os.readlink(f"/proc/{server.process.pid}/fd/{fd}")
-                   for fd in os.listdir(f"/proc/{server.process.pid}/fd")
-                   if _is_deleted_db(server.process.pid, fd, db)]
+        deleted = [target for target in _open_files(server.process.pid)
+                   if target.startswith(str(db)) and target.endswith("(deleted)")]
         assert deleted == []
 
 
-def _is_deleted_db(pid: int, fd: str, db) -> bool:
-    try:
-        target = os.readlink(f"/proc/{pid}/fd/{fd}")
-    except OSError:
-        return False
-    return target.startswith(str(db)) and target.endswith("(deleted)")
+def _open_files(pid: int) -> list[str]:
+    """What the process's file descriptors point to (an unlinked file ends in "(deleted)")."""
+    targets = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):  # closed since it was listed
+            targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return targets
 
 
 def test_serve_builds_the_database_when_it_is_missing(tmp_path, data_copy):
@@ -268,7 +269,6 @@ def test_serve_refuses_a_file_that_is_not_a_lessons_database(tmp_path):
     result = subprocess.run([*KB, "serve", "--db", str(bogus), "--port", "0"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "not a lessons database" in result.stderr
-
 
 
 def test_kept_alive_connections_are_not_held_back(server):
