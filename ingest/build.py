@@ -94,7 +94,7 @@ def build(db_path: Path, data_dir: Path, *, force: bool = False, model_dir: Path
             with db.conn:
                 items = _write_corpus(db, corpus)
                 carried = _carry_over(db, old)
-                restored = restore_ingested(db, old, data_dir, lambda: store.embedder)
+                restored = restore_ingested(db, data_dir, lambda: store.embedder)
                 items += carried + restored.items
                 write_items(db, items)
                 words = word_items(items)  # vectors only, no items rows: kb/neighbours.py
@@ -153,20 +153,20 @@ def _write_corpus(db: sqlite_utils.Database, corpus: Corpus) -> list[Item]:
 
 
 def _carry_over(db: sqlite_utils.Database, old: sqlite3.Connection | None) -> list[Item]:
-    """Copy ingested documents and passages from the old database; stub any case that
-    exists only because a document was ingested for it."""
+    """Copy ingested documents, passages and candidate lessons from the old database;
+    stub any case that exists only because a document was ingested for it."""
     if old is None:
         return []
     old.row_factory = sqlite3.Row
     known_cases = {r[0] for r in db.execute("select slug from cases")}
-    documents = {}
-    for row in old.execute("select * from documents"):
-        documents[row["id"]] = dict(row)
+    documents = {row["id"]: dict(row) for row in old.execute("select * from documents")}
     for case in {d["case"] for d in documents.values()} - known_cases:
         db["cases"].insert(dict(old.execute("select * from cases where slug = ?", [case]).fetchone()))
     db["documents"].insert_all(documents.values())
     passages = [dict(r) for r in old.execute("select * from passages order by document, ordinal")]
     db["passages"].insert_all(passages, batch_size=500)
+    db["candidates"].insert_all((dict(r) for r in old.execute("select * from candidates")),
+                                batch_size=500)
     old.row_factory = None
     return [passage_item(p, documents[p["document"]]) for p in passages]
 

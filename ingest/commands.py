@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ingest.readers import DEFAULT_MAX_MB
+from ingest.readers import DEFAULT_MAX_MB, MB
 from kb import config
 from kb.cli import db_option
 
@@ -82,7 +82,6 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
     import sys
 
     from pydantic import TypeAdapter, ValidationError
-    from ingest.readers import MB
     from ingest.pipeline import Ingester
     from kb.records import PartialDate, Slug
 

@@ -92,4 +92,4 @@ class Manifest:
             return path.as_posix()
 
     def file_of(self, entry: Entry) -> Path:
-        return (self.root / entry.path) if not Path(entry.path).is_absolute() else Path(entry.path)
+        return self.root / entry.path  # an absolute path stays as it is

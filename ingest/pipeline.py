@@ -37,7 +37,6 @@ from kb.database import connect_readonly, read_meta
 from kb.embeddings import (Embedder, check_same_model, load_embedder, model_name,
                            resolve_model_dir)
 from kb.errors import DatabaseError, KbError
-from kb.schema import create_tables
 from kb.store import EmbeddingStore, write_items
 
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -52,7 +51,6 @@ class Outcome:
     path: Path
     status: str                # added, replaced, unchanged, removed or failed
     reason: str = ""
-    document: str | None = None
     title: str | None = None
     passages: int = 0
     candidates: int = 0
@@ -115,7 +113,6 @@ class Ingester:
         self.db = sqlite_utils.Database(self.db_path)
         self.db.execute("pragma busy_timeout = 10000")
         self.db.execute(f"pragma cache_size = -{CACHE_KIB}")
-        create_tables(self.db)  # tables added since the database was built
         self._tagger: ThemeTagger | None = None
         # The current (or last) run's report: up to the file in flight if interrupted.
         self.report = IngestReport()
@@ -134,6 +131,8 @@ class Ingester:
                date: str | None = None, progress: Progress | None = None) -> IngestReport:
         """Ingest files and folders (recursively) for `case`."""
         started = time.perf_counter()
+        # The tagger outlives a run: count only this run's time in it.
+        tagged = self._tagger.seconds if self._tagger is not None else 0.0
         report = self.report = IngestReport()
         files = self._discover(paths)
         if title and len(files) > 1:
@@ -150,7 +149,7 @@ class Ingester:
         if progress:
             progress(None, len(files), len(files))
         if self._tagger is not None:
-            report.embed_seconds += self._tagger.seconds
+            report.embed_seconds += self._tagger.seconds - tagged
         report.seconds = time.perf_counter() - started
         return report
 
@@ -176,19 +175,20 @@ class Ingester:
         stored = self.manifest.stored_path(path)
         row = self._document_row(doc_id)
         known = self.entries.get(doc_id)
+        # What is kept from before: the record, else the database's row (the record lost).
+        was = known.model_dump() if known else row or {}
         entry = Entry(
             id=doc_id, case=case, path=stored, content_hash=digest, size=len(data),
-            title=title or (known.title if known else row["title"] if row else ""),
-            date=date or (known.date if known else row["date"] if row else None),
-            ingested_at=known.ingested_at if known else row["ingested_at"] if row else _now(),
-            accepted=known.accepted if known else {}, rejected=known.rejected if known else [])
+            title=title or was.get("title", ""), date=date or was.get("date"),
+            ingested_at=was.get("ingested_at") or _now(),
+            accepted=was.get("accepted", {}), rejected=was.get("rejected", []))
         stale = self._documents_at(stored) - {doc_id}
         if row and not stale and (row["case"], row["path"], row["title"], row["date"]) == (
                 entry.case, entry.path, entry.title, entry.date):
             entry.format, entry.pages = row["format"], row["pages"]
             if known != entry:  # the database has it but the record lacks it: restore
                 self._record(entry, ())
-            return Outcome(path, "unchanged", document=doc_id, title=entry.title)
+            return Outcome(path, "unchanged", title=entry.title)
 
         prepared = documents.prepare(data, fmt, entry, self.tagger)
         items = prepared.items
@@ -211,9 +211,8 @@ class Ingester:
         self.report.embedded += embedded.embedded
         self.report.reused += embedded.reused
         self.report.embed_seconds += embedded.seconds
-        return Outcome(path, "replaced" if replaced else "added", document=doc_id,
-                       title=entry.title, passages=len(prepared.passages),
-                       candidates=len(prepared.candidates))
+        return Outcome(path, "replaced" if replaced else "added", title=entry.title,
+                       passages=len(prepared.passages), candidates=len(prepared.candidates))
 
     # -- removing -------------------------------------------------------------------
     def remove(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
@@ -239,7 +238,7 @@ class Ingester:
                     documents.delete(self.db, doc_id)
                     if row:
                         documents.drop_unused_stub(self.db, row["case"])
-                report.outcomes.append(Outcome(path, "removed", document=doc_id, title=title))
+                report.outcomes.append(Outcome(path, "removed", title=title))
         if progress:
             progress(None, len(paths), len(paths))
         report.seconds = time.perf_counter() - started

@@ -1,7 +1,7 @@
 """What `kb build` does for ingested documents, beyond copying the previous database's
-documents and passages: carry their candidate lessons, read again any document recorded
-under data/ingested/ that the previous database lacks (a fresh clone, a deleted or
-corrupt database), and apply the recorded accept/reject decisions.
+documents, passages and candidate lessons: read again any document recorded under
+data/ingested/ that the previous database lacks (a fresh clone, a deleted or corrupt
+database), and apply the recorded accept/reject decisions.
 
 A recorded document whose file is gone or has changed since it was ingested cannot be
 rebuilt: it is reported, never guessed at.
@@ -31,21 +31,21 @@ class Restored:
     missing: list[str] = field(default_factory=list)    # "path: reason"
 
 
-def pending(old: sqlite3.Connection | None, data_dir: Path) -> bool:
+def pending(old: sqlite3.Connection, data_dir: Path) -> bool:
     """Whether a build would read a recorded document again: one the database lacks whose
     file is there (a cheap check, for deciding whether the database is up to date)."""
     manifest = Manifest(data_dir)
     entries = manifest.entries()
     if not entries:
         return False
-    have = {r[0] for r in old.execute("select id from documents")} if old is not None else set()
+    have = {r[0] for r in old.execute("select id from documents")}
     return any(manifest.file_of(e).is_file() for e in entries.values() if e.id not in have)
 
 
-def restore_ingested(db: sqlite_utils.Database, old: sqlite3.Connection | None, data_dir: Path,
+def restore_ingested(db: sqlite_utils.Database, data_dir: Path,
                      embedder: Callable[[], Embedder]) -> Restored:
-    """Run inside the build's transaction, after the documents and passages were copied."""
-    _carry_candidates(db, old)
+    """Run inside the build's transaction, after the previous database's documents,
+    passages and candidates were copied."""
     manifest = Manifest(data_dir)
     entries = manifest.entries()
     have = {r[0] for r in db.execute("select id from documents")}
@@ -73,15 +73,6 @@ def restore_ingested(db: sqlite_utils.Database, old: sqlite3.Connection | None, 
         restored.documents.append(entry.path)
     _apply_decisions(db, entries.values())
     return restored
-
-
-def _carry_candidates(db: sqlite_utils.Database, old: sqlite3.Connection | None) -> None:
-    if old is None or not old.execute(
-            "select 1 from sqlite_master where type = 'table' and name = 'candidates'").fetchone():
-        return
-    columns = [r[1] for r in old.execute("pragma table_info(candidates)")]
-    rows = old.execute(f"select {', '.join(f'[{c}]' for c in columns)} from candidates")
-    db["candidates"].insert_all((dict(zip(columns, r)) for r in rows), batch_size=500)
 
 
 def _apply_decisions(db: sqlite_utils.Database, entries) -> None:

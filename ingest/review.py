@@ -31,7 +31,7 @@ from ingest.casefiles import CASES_DIR, SOURCES_FILE, read_corpus
 from ingest.manifest import Manifest
 from ingest.text import humanise, sentences
 from kb.database import atomic_replace, connect_readonly
-from kb.errors import DatabaseError, KbError
+from kb.errors import KbError
 from kb.vocabulary import OUTCOMES, STAGES, THEMES
 
 # How a document's format is described as a source (kb.vocabulary.SOURCE_KINDS).
@@ -127,9 +127,6 @@ def listing(db_path: Path, *, cases: tuple[str, ...] = (),
         params.append(status)
     conn = connect_readonly(db_path)
     conn.row_factory = sqlite3.Row
-    if not conn.execute("select 1 from sqlite_master where name = 'candidates'").fetchone():
-        conn.close()
-        raise DatabaseError(f"{db_path} predates candidate lessons: run `kb build --force`.")
     try:
         rows = conn.execute(
             "select c.id, c.\"case\", c.text, c.cue, c.themes, c.stage, c.score, c.status, "

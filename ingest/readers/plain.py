@@ -18,16 +18,20 @@ def read(data: bytes) -> Extracted:
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
     blocks: list[Block] = []
     for paragraph in BLANK_LINE.split(text):
-        current: list[str] = []
+        lines: list[str] = []
         bullet = False
         for line in paragraph.split("\n"):
             marker = BULLET.match(line)
-            if marker and current:
-                blocks.append(Block(clean(" ".join(current)), bullet=bullet))
-                current = []
             if marker:
-                bullet, line = True, line[marker.end():]
-            current.append(line)
-        if clean(" ".join(current)):
-            blocks.append(Block(clean(" ".join(current)), bullet=bullet))
+                _add(blocks, lines, bullet)
+                lines, bullet, line = [], True, line[marker.end():]
+            lines.append(line)
+        _add(blocks, lines, bullet)
     return Extracted("txt", [Section(blocks)])
+
+
+def _add(blocks: list[Block], lines: list[str], bullet: bool) -> None:
+    """The lines as one block, unless they hold no words (a blank line before a bullet)."""
+    text = clean(" ".join(lines))
+    if text:
+        blocks.append(Block(text, bullet=bullet))

@@ -43,11 +43,11 @@ def _blocks(shape) -> list[Block]:
 
     if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
         return [b for inner in _reading_order(shape.shapes) for b in _blocks(inner)]
-    if getattr(shape, "has_table", False) and shape.has_table:
+    if getattr(shape, "has_table", False):
         rows = (" | ".join(t for t in (clean(c.text) for c in row.cells) if t)
                 for row in shape.table.rows)
         return [Block(row) for row in rows if row]
-    if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+    if getattr(shape, "has_text_frame", False):
         return [Block(text, bullet=shape.is_placeholder) for text in _paragraphs(shape.text_frame)]
     return []
 

@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from ingest_samples import FORMATS
 from ingest.manifest import Manifest
 from ingest_checks import assert_consistent, count, rows
-from ingest_samples import BOARD_PAPER, Doc, Section, write_docx, write_pdf
+from ingest_samples import BOARD_PAPER, FORMATS, Doc, Section, write_docx, write_pdf
 from kb.database import signature
 from kb.errors import KbError, ModelError
 from kb.search import Filters, SearchEngine

@@ -133,6 +133,13 @@ def test_plain_text_is_cited_by_paragraph(papers):
     assert "• The need to declare interests" in "\n".join(p.text for p in passages)
 
 
+def test_a_blank_first_line_is_not_a_paragraph(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text("\n- First point\n- Second point\n", encoding="utf-8")
+    (passage,) = passages_of(path)
+    assert (passage.locator, passage.text) == ("paragraphs 1–2", "• First point\n• Second point")
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
 def test_text_files_in_the_encodings_people_save(tmp_path, encoding):
     path = tmp_path / "note.txt"
