@@ -27,21 +27,15 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "ingest"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.core import median_ms, warm  # noqa: E402
+from bench.harness import fresh_db, print_warm_search, questions  # noqa: E402
 from bench.synthetic import pad_with_passages  # noqa: E402
-from ingest.build import build  # noqa: E402
 from ingest.passages import split  # noqa: E402
 from ingest.pipeline import Ingester  # noqa: E402
 from ingest.readers import format_of, read  # noqa: E402
-from ingest_samples import WRITERS, generated_doc, write  # noqa: E402
-from kb import config  # noqa: E402
 from kb.embeddings import load_embedder  # noqa: E402
-from kb.evaluate import load_queries  # noqa: E402
-from kb.search import MODES  # noqa: E402
+from tests.ingest.ingest_samples import WRITERS, generated_doc, write  # noqa: E402
 
 
 def make_corpus(folder: Path, documents: int) -> list[Path]:
@@ -75,8 +69,7 @@ def main() -> None:
     files = make_corpus(work / "corpus", args.documents)
     print(f"corpus: {len(files)} documents ({', '.join(WRITERS)} in turn), "
           f"{sum(f.stat().st_size for f in files) / 1e6:.1f} MB in {work / 'corpus'}")
-    base = work / "base.db"
-    build(base, config.data_dir())
+    base = fresh_db(work)
 
     print(f"\n== ingest, {args.runs} runs into fresh copies, medians ==")
     rates, shares, walls, model_seconds = [], [], [], []
@@ -115,16 +108,14 @@ def main() -> None:
     ingester.close()
     print(f"{len(again.of('unchanged'))} unchanged in {time.perf_counter() - started:.2f} s")
 
-    queries = [q.q for q in load_queries(sorted((ROOT / "tests" / "queries").glob("*.yaml")))][:40]
+    queries = questions()[:40]
     with sqlite3.connect(work / "run-0.db") as conn:
         (ingested,) = conn.execute("select count(*) from passages").fetchone()
     padding = max(args.search_passages - ingested, 0)
     padded = pad_with_passages(work / "run-0.db", work / "padded.db", padding)
     print(f"\n== warm search, {len(queries)} queries, median per query: lessons + {ingested:,} "
           f"ingested + {padding:,} synthetic passages ==")
-    times = warm(padded, load_embedder(), queries)
-    for mode in MODES:
-        print(f"{mode:9} {median_ms(times[mode])}")
+    print_warm_search(padded, load_embedder(), queries)
     print(f"(work files in {work})")
 
 

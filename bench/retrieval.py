@@ -13,9 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import QUERY_DIR, query_files  # noqa: E402
 from kb import config  # noqa: E402
 from kb.evaluate import hit_at, load_queries, mrr, score  # noqa: E402
 from kb.search import MODES, open_engine  # noqa: E402
@@ -28,8 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     engine = open_engine(args.db)
     sets = {"given": args.files} if args.files else {
-        "public": sorted((ROOT / "tests" / "queries").glob("*.yaml")),
-        "held-out": sorted((ROOT / "tests" / "queries" / "holdout").glob("*.yaml"))}
+        "public": query_files(), "held-out": query_files(QUERY_DIR / "holdout")}
     for name, files in sets.items():
         print(f"\n## {name} query set")
         report(engine, load_queries(files))
@@ -38,15 +37,14 @@ def main() -> None:
 def report(engine, queries) -> None:
     print(f"{len(queries)} queries")
     print(f"{'mode':10} {'style':11} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7}")
-    for mode in MODES:
-        scores = score(engine, queries, mode)
+    scored = {mode: score(engine, queries, mode) for mode in MODES}
+    for mode, scores in scored.items():
         styles = sorted({s.query.style for s in scores})
         for style in ["all", *styles]:
             part = [s for s in scores if style == "all" or s.query.style == style]
             print(f"{mode:10} {style:11} {len(part):4} {hit_at(part, 1):6.3f} "
                   f"{hit_at(part, 3):6.3f} {mrr(part):7.3f}")
-        if mode == "hybrid":
-            misses = [s for s in scores if not s.rank or s.rank > 3]
+    misses = [s for s in scored["hybrid"] if not s.rank or s.rank > 3]
     print("\nhybrid misses (rank > 3):")
     for s in misses:
         print(f"  {s.rank or '-':>3}  [{s.query.style}] {s.query.q}  → {', '.join(sorted(s.query.answers))}")

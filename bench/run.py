@@ -12,11 +12,8 @@ SCRIPTS = ["core.py", "retrieval.py", "ingest.py", "tui.py", "web.py"]
 if __name__ == "__main__":
     failed = []
     for name in SCRIPTS:
-        script = HERE / name
-        if not script.exists():
-            continue
         print(f"\n######## {name}", flush=True)
-        if subprocess.run([sys.executable, str(script)]).returncode != 0:
+        if subprocess.run([sys.executable, str(HERE / name)]).returncode != 0:
             failed.append(name)
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")

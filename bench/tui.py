@@ -25,7 +25,6 @@ import os
 import pty
 import re
 import select
-import shutil
 import statistics
 import struct
 import subprocess
@@ -35,14 +34,11 @@ import termios
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.synthetic import pad_with_passages  # noqa: E402
-from ingest.build import build  # noqa: E402
+from bench.harness import KB, fresh_db, memory_mb, percentile  # noqa: E402
 from kb import config  # noqa: E402
 
-KB = str(ROOT / ".venv" / "bin" / "kb")
 COLUMNS, ROWS = 100, 30
 TIMEOUT = 30.0
 QUERIES = [
@@ -94,10 +90,6 @@ class Terminal:
             os.write(self.master, key.encode())
             time.sleep(0.03)  # a fast typist
 
-    def peak_rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
-
     def quit(self) -> None:
         """ctrl+c, reading what the app still writes so that it never blocks on the pty."""
         os.write(self.master, b"\x03")
@@ -122,7 +114,7 @@ def launch(db: Path) -> dict[str, float]:
         search = time.perf_counter() - typed
         return {"first frame": first, "semantic ready": semantic,
                 "first search: last key → results on screen (150 ms debounce)": search,
-                "peak RSS (MB)": terminal.peak_rss_mb()}
+                "peak RSS (MB)": memory_mb(terminal.process.pid, "VmHWM")}
     finally:
         terminal.quit()
 
@@ -149,16 +141,6 @@ async def pilot_latencies(db: Path, queries: list[str]) -> list[float]:
     return latencies
 
 
-def prepare_db(work: Path, passages: int) -> Path:
-    db = work / "lessons.db"
-    if config.default_db().exists():
-        shutil.copy(config.default_db(), db)  # its vectors are reused: a quick build
-    build(db, config.data_dir())
-    if passages:
-        db = pad_with_passages(db, work / "padded.db", passages)
-    return db
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="launches of kb to take medians over")
@@ -166,7 +148,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=len(QUERIES), help="pilot searches")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
-        db = prepare_db(Path(tmp), args.passages)
+        db = fresh_db(Path(tmp), args.passages)
         print(f"kb TUI at {COLUMNS}×{ROWS} on {db.stat().st_size / 1e6:.1f} MB of database"
               + (f" ({args.passages} synthetic passages)" if args.passages else "")
               + f"; medians over {args.runs} launches")
@@ -178,10 +160,10 @@ def main() -> None:
             print(f"  {name:<62} {shown}   (max {max(values):.3g})")
         queries = (QUERIES * (args.queries // len(QUERIES) + 1))[:args.queries]
         latencies = asyncio.run(pilot_latencies(db, queries))
-        ms = sorted(v * 1000 for v in latencies)
-        p90 = ms[min(len(ms) - 1, round(0.9 * (len(ms) - 1)))]
+        ms = [v * 1000 for v in latencies]
         print(f"  per search, debounce fired → results drawn (pilot, {len(ms)} queries): "
-              f"median {statistics.median(ms):.1f} ms, p90 {p90:.1f} ms, worst {ms[-1]:.1f} ms")
+              f"median {statistics.median(ms):.1f} ms, p90 {percentile(ms, 0.9):.1f} ms, "
+              f"worst {max(ms):.1f} ms")
 
 
 if __name__ == "__main__":

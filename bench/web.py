@@ -18,31 +18,22 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import memory_mb, percentile, questions  # noqa: E402
 from bench.synthetic import pad_with_passages  # noqa: E402
 from kb import config  # noqa: E402
-from kb.evaluate import load_queries  # noqa: E402
 from tests.web.liveserver import running_server, wait_for_semantic  # noqa: E402
 
 TIMING = re.compile(r"(\w+);dur=([\d.]+)")
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def p95(values: list[float]) -> float:
-    return sorted(values)[max(0, round(len(values) * 0.95) - 1)]
 
 
 def start_times(db: Path, work: Path, runs: int) -> tuple[list[float], list[float]]:
@@ -71,11 +62,6 @@ def page_times(client: httpx.Client, queries: list[str], mode: str) -> dict[str,
     return out
 
 
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
-
-
 def measure(label: str, db: Path, work: Path, queries: list[str], runs: int) -> None:
     size = db.stat().st_size / 1e6
     print(f"\n== {label} ({size:.0f} MB) ==")
@@ -90,8 +76,8 @@ def measure(label: str, db: Path, work: Path, queries: list[str], runs: int) -> 
         for mode in ("semantic", "hybrid", "keyword"):
             times = page_times(client, queries, mode)
             print(f"{mode:8} page, {len(queries)} queries: server median "
-                  f"{median(times['page']):5.1f} ms (p95 {p95(times['page']):5.1f}; engine "
-                  f"{median(times['search']):5.1f}) · client wall median "
+                  f"{median(times['page']):5.1f} ms (p95 {percentile(times['page'], 0.95):5.1f}; "
+                  f"engine {median(times['search']):5.1f}) · client wall median "
                   f"{median(times['wall']):5.1f} ms")
         for path in ("/", "/lessons/lessons", "/lessons/passages"):
             walls = []
@@ -100,7 +86,8 @@ def measure(label: str, db: Path, work: Path, queries: list[str], runs: int) -> 
                 assert client.get(path).status_code == 200
                 walls.append((time.perf_counter() - started) * 1000)
             print(f"page {path:18} client wall median {median(walls):6.1f} ms")
-        print(f"server memory (RSS) after searching: {rss_mb(server.process.pid):.0f} MB")
+        rss = memory_mb(server.process.pid, "VmRSS")
+        print(f"server memory (RSS) after searching: {rss:.0f} MB")
 
 
 def main() -> None:
@@ -111,9 +98,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.db.exists():
         sys.exit(f"No database at {args.db}: build it first (`make db` or `kb build`).")
-    queries = [q.q for q in load_queries(sorted((ROOT / "tests" / "queries").glob("*.yaml")))]
-    work = Path(tempfile.mkdtemp(prefix="lessons-bench-web-"))
-    try:
+    queries = questions()
+    with tempfile.TemporaryDirectory(prefix="lessons-bench-web-") as tmp:
+        work = Path(tmp)
         db = work / "lessons.db"
         shutil.copy(args.db, db)
         measure("real data", db, work, queries, args.runs)
@@ -123,8 +110,6 @@ def main() -> None:
             print(f"\n(padded with {args.passages:,} synthetic passages in "
                   f"{time.perf_counter() - started:.0f} s)")
             measure(f"+{args.passages:,} synthetic passages", padded, work, queries, args.runs)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

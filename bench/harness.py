@@ -1,0 +1,84 @@
+"""What the benchmark scripts share, so that each measures the same way: the `kb` they
+launch, the questions they search with, the database they measure on, warm search timing,
+a child process's peak memory, and percentiles."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.synthetic import pad_with_passages
+from ingest.build import build
+from kb import config
+from kb.evaluate import load_queries
+from kb.search import MODES, SearchEngine
+
+# The `kb` command beside this interpreter: launched the way a user launches it.
+KB = str(Path(sys.executable).with_name("kb"))
+QUERY_DIR = config.PROJECT_ROOT / "tests" / "queries"
+
+
+def query_files(folder: Path = QUERY_DIR) -> list[Path]:
+    return sorted(folder.glob("*.yaml"))
+
+
+def questions() -> list[str]:
+    """The public retrieval test questions, as text to search with."""
+    return [q.q for q in load_queries(query_files())]
+
+
+def fresh_db(work: Path, passages: int = 0) -> Path:
+    """data/ built into `work` (quick: the project database's vectors are reused when there
+    is one), padded with `passages` synthetic passages if asked."""
+    db = work / "lessons.db"
+    if config.default_db().exists():
+        shutil.copy(config.default_db(), db)
+    build(db, config.data_dir())
+    return pad_with_passages(db, work / "padded.db", passages) if passages else db
+
+
+def print_warm_search(db: Path, embedder, queries: list[str], note: str = "") -> None:
+    """Median seconds per query of each mode, on one engine already warmed up."""
+    engine = SearchEngine(db, embedder=embedder)
+    engine.search("warm up", mode="hybrid")
+    for mode in MODES:
+        times = []
+        for q in queries:
+            started = time.perf_counter()
+            engine.search(q, mode=mode, limit=10)
+            times.append(time.perf_counter() - started)
+        print(f"{mode:9} {statistics.median(times) * 1000:7.1f} ms{note}")
+
+
+# Runs its arguments and prints their wall seconds and peak RSS (KiB). A child's ru_maxrss
+# counts the memory of the process it was forked from, which a benchmark holding a model
+# and a padded database would swell: so `kb` is started from this small parent instead.
+_LAUNCHER = ("import resource, subprocess, sys, time; started = time.perf_counter(); "
+             "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+             "print(time.perf_counter() - started, "
+             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def run_kb(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak memory (MB) of one fresh `kb` process."""
+    out = subprocess.run([sys.executable, "-c", _LAUNCHER, KB, *args], check=True,
+                         capture_output=True, text=True).stdout
+    wall, peak_kib = out.split()
+    return float(wall), int(peak_kib) / 1024
+
+
+def memory_mb(pid: int, field: str) -> float:
+    """A running process's memory from /proc, in MB: VmRSS (now) or VmHWM (its peak)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank value at `fraction` (0.9, 0.95) of the sorted values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
