@@ -15,16 +15,11 @@ from pathlib import Path
 from bench.synthetic import pad_with_passages
 from ingest.build import build
 from kb import config
-from kb.evaluate import load_queries
+from kb.evaluate import load_queries, query_files
 from kb.search import MODES, SearchEngine
 
 # The `kb` command beside this interpreter: launched the way a user launches it.
 KB = str(Path(sys.executable).with_name("kb"))
-QUERY_DIR = config.PROJECT_ROOT / "tests" / "queries"
-
-
-def query_files(folder: Path = QUERY_DIR) -> list[Path]:
-    return sorted(folder.glob("*.yaml"))
 
 
 def questions() -> list[str]:

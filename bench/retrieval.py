@@ -15,9 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import QUERY_DIR, query_files  # noqa: E402
 from kb import config  # noqa: E402
-from kb.evaluate import hit_at, load_queries, mrr, score  # noqa: E402
+from kb.evaluate import HOLDOUT_DIR, hit_at, load_queries, mrr, query_files, score  # noqa: E402
 from kb.search import MODES, open_engine  # noqa: E402
 
 
@@ -28,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     engine = open_engine(args.db)
     sets = {"given": args.files} if args.files else {
-        "public": query_files(), "held-out": query_files(QUERY_DIR / "holdout")}
+        "public": query_files(), "held-out": query_files(HOLDOUT_DIR)}
     for name, files in sets.items():
         print(f"\n## {name} query set")
         report(engine, load_queries(files))

@@ -2,9 +2,10 @@
 
 The search engine answers "what matches"; these queries answer "show me this record": the
 lesson's evidence with its sources, the case's facts (a fact with a date is a timeline
-entry), its lessons, the lessons of a theme. Used by the TUI and the Datasette pages. They read the curated tables of kb/schema.py
-through a read-only connection that reopens itself when `kb build` replaces the file or
-`kb ingest` writes to it, as the engine does. Nothing here knows about Textual.
+entry), its lessons, the lessons of a theme. Used by the TUI and the Datasette pages. They
+read the curated tables of kb/schema.py through a read-only connection that reopens itself
+when `kb build` replaces the file or `kb ingest` writes to it, as the engine does. Nothing
+here knows about Textual.
 """
 
 from __future__ import annotations
@@ -200,10 +201,6 @@ class Catalog:
                         counts.get(r["slug"], {}).get("lesson", 0),
                         counts.get(r["slug"], {}).get("fact", 0))
                 for r in self.conn.execute("select slug, name, status from cases order by name")]
-
-    def theme_counts(self) -> dict[str, int]:
-        """Lessons per theme, most common first (kb.stats)."""
-        return self.stats.by_theme
 
     def lessons_with_theme(self, theme: str) -> list[LessonRow]:
         return [_lesson_row(r) for r in self.conn.execute(

@@ -13,7 +13,12 @@ from statistics import mean
 
 import yaml
 
+from kb import config
 from kb.search import SearchEngine
+
+# The public query sets (asserted on by the tests) and, in holdout/, the held-out one.
+QUERY_DIR = config.PROJECT_ROOT / "tests" / "queries"
+HOLDOUT_DIR = QUERY_DIR / "holdout"
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,10 @@ class Query:
 class Score:
     query: Query
     rank: int | None  # rank of the first correct answer within the depth, else None
+
+
+def query_files(folder: Path = QUERY_DIR) -> list[Path]:
+    return sorted(folder.glob("*.yaml"))
 
 
 def load_queries(paths: list[Path]) -> list[Query]:

@@ -12,15 +12,9 @@ from kb.stats import Stats
 
 OUTCOME_STYLE = {"went-well": "green", "went-wrong": "red", "guidance": "cyan"}
 
+SNIPPET_CHARS = 220  # of a result's text under its title
+
 console = Console(highlight=False, soft_wrap=False)
-
-
-def body(hit: Hit) -> str:
-    """The hit's text without its title, which the text begins with."""
-    text = hit.text
-    if text.startswith(hit.title):
-        text = text[len(hit.title):].lstrip(". ")
-    return text
 
 
 def print_results(results: Results) -> None:
@@ -37,12 +31,8 @@ def print_results(results: Results) -> None:
         console.print(Padding(Text.assemble((f"{hit.rank}. ", "bold"), (hit.title, "bold")),
                               (0, 0, 0, 2), expand=False))
         console.print(_indented(_tags(hit)))
-        snippet = body(hit)
-        if len(snippet) > 220:
-            snippet = snippet[:217].rsplit(" ", 1)[0] + "…"
-        console.print(_indented(Text(snippet)))
-        source = (hit.source_title or "") + (f" — {hit.locator}" if hit.locator else "")
-        console.print(_indented(Text(f"source: {source}", style="dim")))
+        console.print(_indented(Text(hit.snippet(SNIPPET_CHARS))))
+        console.print(_indented(Text(f"source: {hit.source_line}", style="dim")))
         console.print(_indented(Text(f"why: {hit.why} · score {hit.score:.2f}", style="dim")))
 
 

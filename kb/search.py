@@ -72,6 +72,23 @@ class Hit:
     score: float
     why: str = ""
 
+    @property
+    def body(self) -> str:
+        """The text without the title it begins with: what a result shows under its title."""
+        if self.text.startswith(self.title):
+            return self.text[len(self.title):].lstrip(". ")
+        return self.text
+
+    def snippet(self, chars: int) -> str:
+        """The body cut at a word to about `chars` characters."""
+        body = self.body
+        return body if len(body) <= chars else body[:chars].rsplit(" ", 1)[0] + "…"
+
+    @property
+    def source_line(self) -> str:
+        """"Source title — locator": where to read it in the original."""
+        return (self.source_title or "") + (f" — {self.locator}" if self.locator else "")
+
     def to_json(self) -> dict:
         """The stable JSON shape other tools read (see README, `kb search --json`)."""
         return {"rank": self.rank, "kind": self.kind, "id": self.id, "case": self.case,
@@ -146,6 +163,11 @@ class SearchEngine:
             return True
 
     @property
+    def dimensions(self) -> int:
+        """Vector length, as the build recorded it (1 for a database with no vectors)."""
+        return int(self.meta.get("dimensions") or 0) or 1
+
+    @property
     def index(self) -> _Index:
         with self._lock:
             if self._index is None:
@@ -158,8 +180,7 @@ class SearchEngine:
         (count,) = self.conn.execute(
             "select count(*) from items join embeddings "
             "on embeddings.kind = items.kind and embeddings.id = items.id").fetchone()
-        dims = int(self.meta.get("dimensions") or 0) or 1
-        matrix = np.empty((count, dims), dtype=np.float32)
+        matrix = np.empty((count, self.dimensions), dtype=np.float32)
         rowids = np.empty(count, dtype=np.int64)
         values: dict[str, list] = {"kind": [], "case": [], "stage": [], "outcome": []}
         themes: list[frozenset[str]] = []
@@ -257,9 +278,8 @@ class SearchEngine:
             if self._neighbours is None:
                 rows = self.conn.execute("select id, vector from embeddings where kind = ? "
                                          "order by id", [WORD_KIND]).fetchall()
-                dims = int(self.meta.get("dimensions") or 0) or 1
                 self._neighbours = Neighbours([r[0] for r in rows],
-                                              from_blobs((r[1] for r in rows), dims))
+                                              from_blobs((r[1] for r in rows), self.dimensions))
             return self._neighbours
 
     def _keyword(self, query: str, depth: int, filters: Filters) -> list[tuple[int, float]]:

@@ -23,7 +23,6 @@ from kb import config
 from kb.catalog import Catalog
 from kb.embeddings import Embedder, load_embedder
 from kb.errors import DatabaseError, KbError
-from kb.render import body
 from kb.search import SearchEngine
 from tui.briefing import lesson_markdown
 from tui.messages import (CopyRecord, OpenRecord, SemanticFailed, SemanticReady, ShortlistChanged,
@@ -142,8 +141,7 @@ class LessonsApp(App[None]):
         elif message.hit is not None:
             hit = message.hit
             title = hit.title
-            text = f"{hit.title}\n\n{body(hit)}\n\nSource: {hit.source_title or ''}" + (
-                f", {hit.locator}" if hit.locator else "") + "\n"
+            text = f"{hit.title}\n\n{hit.body}\n\nSource: {hit.source_line}\n"
         else:
             return
         self.copy_to_clipboard(text)

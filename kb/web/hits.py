@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from datasette.utils import tilde_encode
 
-from kb.render import body
 from kb.search import Hit
 from kb.web import DATABASE
 
@@ -32,7 +31,7 @@ async def case_names(datasette: Datasette) -> dict[str, str]:
 def hit_view(datasette: Datasette, hit: Hit, cases: dict[str, str]) -> dict:
     """What a template shows of a hit: its fields, its link, its text without the title
     and the name of its case."""
-    return {**vars(hit), "url": row_url(datasette, TABLES[hit.kind], hit.id), "body": body(hit),
+    return {**vars(hit), "url": row_url(datasette, TABLES[hit.kind], hit.id), "body": hit.body,
             "case_name": cases.get(hit.case, hit.case)}
 
 

@@ -7,13 +7,11 @@ tuning to the public questions shows up as a gap between the two."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from kb.evaluate import hit_at, load_queries, mrr, score
+from kb.evaluate import hit_at, load_queries, mrr, query_files, score
 
-QUERIES = sorted((Path(__file__).parent.parent / "queries").glob("*.yaml"))
+QUERIES = query_files()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from ingest.casefiles import read_corpus
 from kb import config
-from kb.evaluate import load_queries
+from kb.evaluate import HOLDOUT_DIR, load_queries, query_files
 from kb.glossary import ACRONYMS
 from kb.items import lesson_text
 
@@ -19,7 +19,7 @@ DATA = config.PROJECT_ROOT / "data"
 SOURCES_DIR = config.PROJECT_ROOT.parent / "shared" / "sources"
 PUBLISHED_IDS = Path(__file__).parent / "published-ids.txt"
 CASES = {"dudley", "sunderland", "west-london", "uniting-care", "nhs-england"}
-EVALUATION_SETS = sorted((config.PROJECT_ROOT / "tests" / "queries").glob("**/*.yaml"))
+EVALUATION_SETS = query_files() + query_files(HOLDOUT_DIR)
 # Capitals in the records that are names or references, not acronyms a user might spell out.
 NOT_ACRONYMS = {"GBP", "HC", "ICF", "PB"}
 

@@ -39,7 +39,7 @@ def test_cases_themes_and_lessons_by_theme(tui_db):
     catalog = Catalog(tui_db)
     assert [(c.slug, c.lessons, c.facts) for c in catalog.cases()] == [
         ("dudley", 6, 6), ("sunderland", 4, 5), ("uniting-care", 6, 8)]
-    assert catalog.theme_counts()["finance"] == 5
+    assert catalog.stats.by_theme["finance"] == 5
     assert [r.id for r in catalog.lessons_with_theme("tax-vat")] == ["uc-vat-llp-unfunded"]
     wanted = ["uc-bid-evaluation-in-silos", "gone", "dud-procurement-not-an-add-on"]
     assert [r.id for r in catalog.lessons(wanted)] == [wanted[0], wanted[2]]

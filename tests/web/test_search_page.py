@@ -12,13 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kb import config
-from kb.evaluate import load_queries
+from kb.evaluate import load_queries, query_files
 from kb.search import Filters
 from liveserver import KB
 
-QUERIES = [q.q for q in load_queries(
-    sorted((config.PROJECT_ROOT / "tests" / "queries").glob("*.yaml")))]
+QUERIES = [q.q for q in load_queries(query_files())]
 VAT_QUERY = "VAT risk of LLP"
 
 

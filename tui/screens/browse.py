@@ -46,7 +46,7 @@ class BrowseScreen(Screen):
         self.cases = self.app.catalog.cases()
         self._draw_cases()
         themes = self.query_one("#theme-list", OptionList)
-        counts = self.app.catalog.theme_counts()
+        counts = self.app.catalog.stats.by_theme
         themes.add_options(Option(f"{theme_name(t)} ({n})", id=t) for t, n in counts.items())
         if self.theme in counts:
             themes.highlighted = themes.get_option_index(self.theme)

@@ -22,7 +22,6 @@ class PassageScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         hit = self.hit
-        source = f"{hit.source_title or ''}{f' — {hit.locator}' if hit.locator else ''}"
         with VerticalScroll(id="dialog"):
             yield Static(Text.assemble((hit.title, "bold"), "\n", (f"{hit.kind} · {hit.case}", "dim"),
-                                       "\n\n", hit.text, "\n\n", (f"source: {source}", "dim")))
+                                       "\n\n", hit.text, "\n\n", (f"source: {hit.source_line}", "dim")))

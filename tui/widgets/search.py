@@ -8,7 +8,6 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from kb.render import body
 from kb.search import Hit, Results
 
 from tui.labels import outcome_name, outcome_style, plural, stage_name
@@ -70,14 +69,8 @@ class ResultPreview(Static):
             text.append(outcome_name(hit.outcome), outcome_style(hit.outcome))
             text.append(" · ")
         text.append(" · ".join(filter(None, [hit.case, stage_name(hit.stage), hit.kind])), "dim")
-        snippet = body(hit)
-        if len(snippet) > PREVIEW_CHARS:
-            snippet = snippet[:PREVIEW_CHARS].rsplit(" ", 1)[0] + "…"
-        text.append("\n" + snippet + "\n")
-        source = hit.source_title or ""
-        if hit.locator:
-            source += f" — {hit.locator}"
-        text.append(f"source: {source} · {hit.why} · score {hit.score:.2f}", "dim")
+        text.append("\n" + hit.snippet(PREVIEW_CHARS) + "\n")
+        text.append(f"source: {hit.source_line} · {hit.why} · score {hit.score:.2f}", "dim")
         self.update(text)
 
 
