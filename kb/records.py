@@ -36,7 +36,16 @@ def _one_of(allowed: dict | tuple, what: str):
     return check
 
 
+def _web_link(value: str) -> str:
+    """Only http(s) links: a source's url becomes a live link on the home page, and a
+    `javascript:` one would run in every reader's browser (stored XSS)."""
+    if not re.match(r"^https?://[^\s]+$", value, re.IGNORECASE):
+        raise ValueError("expected a web address starting http:// or https://")
+    return value
+
+
 PartialDate = Annotated[str, AfterValidator(_partial_date)]
+WebLink = Annotated[str, AfterValidator(_web_link)]
 Theme = Annotated[str, AfterValidator(_one_of(THEMES, "theme"))]
 Stage = Annotated[str, AfterValidator(_one_of(STAGES, "stage"))]
 Outcome = Annotated[str, AfterValidator(_one_of(OUTCOMES, "outcome"))]
@@ -54,7 +63,7 @@ class Source(Record):
     publisher: Text
     date: PartialDate
     kind: SourceKind
-    url: Optional[str] = None
+    url: Optional[WebLink] = None
     reference: Optional[str] = Field(None, description="file name or citation of the original")
 
 

@@ -3,6 +3,7 @@ name of its case."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from datasette.utils import tilde_encode
@@ -13,6 +14,8 @@ from kb.web import DATABASE
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
     from datasette.app import Datasette
 
+    from kb.web.site import Site
+
 # The table that holds each kind of item.
 TABLES = {"lesson": "lessons", "fact": "facts", "case": "cases", "passage": "passages"}
 
@@ -22,10 +25,10 @@ def row_url(datasette: Datasette, table: str, key: str) -> str:
     return datasette.urls.row(DATABASE, table, tilde_encode(key))
 
 
-async def case_names(datasette: Datasette) -> dict[str, str]:
-    result = await datasette.get_database(DATABASE).execute(
-        "select slug, name from cases order by name")
-    return {slug: name for slug, name in result.rows}
+async def case_names(site: Site) -> dict[str, str]:
+    """Each case's name by its slug, read through the Site's own connection rather than
+    Datasette's SQL threads, which SQL typed by readers may be keeping busy (guard.py)."""
+    return await asyncio.to_thread(site.catalog.case_names)
 
 
 def hit_view(datasette: Datasette, hit: Hit, cases: dict[str, str]) -> dict:

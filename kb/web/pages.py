@@ -44,7 +44,7 @@ async def lesson(site: Site, datasette: Datasette, lesson_id: str) -> dict:
     if record is None:
         return {"kb_lesson": None}
     similar = await asyncio.to_thread(site.engine.similar, "lesson", lesson_id, other_cases=True)
-    cases = await case_names(datasette)
+    cases = await case_names(site)
     source = record.evidence[0] if record.evidence else None
     return {"kb_lesson": {
         "title": record.title,

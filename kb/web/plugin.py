@@ -1,10 +1,12 @@
 """The Datasette plugin `lessons` (the `datasette` entry point in pyproject.toml).
 
 Hooks: the templates in kb/web/templates; at startup, attach a Site (site.py) to a
-Datasette serving a database named "lessons" and start loading the model in the
-background; the search page route; the home and lesson pages' extra content; a link to
-search in the menu; and a check before each request that refuses writes and follows a
-rebuild of the database file. With no lessons database the plugin stays out of the way
+Datasette serving a database named "lessons", start loading the model in the background
+and put the plugin's error pages (errors.py) in place of Datasette's; the search page
+route; the home and lesson pages' extra content; a link to search in the menu; a size
+limit on every value Datasette's connections return (guard.py); and a check before each
+request that refuses writes, queues SQL typed by the reader in one lane (guard.py) and
+follows a rebuild of the database file. With no lessons database the plugin stays out of the way
 (the search page says why it cannot search).
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 from datasette import Response, hookimpl
 from datasette.utils import tilde_decode
 
-from kb.web import DATABASE, pages
+from kb.web import DATABASE, errors, guard, pages
 from kb.web.search_page import search_view
 from kb.web.site import Site, attach, site_for
 
@@ -36,9 +38,22 @@ def prepare_jinja2_environment(env):
 
 @hookimpl
 def startup(datasette):
+    errors.replace_datasette_handler()
     site = attach(datasette)
     if site is not None:
         site.start_loading_model()
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    async def respond():
+        return await errors.error_response(datasette, request, exception)
+    return respond
+
+
+@hookimpl
+def prepare_connection(conn):
+    guard.limit_value_size(conn)
 
 
 @hookimpl
@@ -65,9 +80,12 @@ def menu_links(datasette):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    """Before each request: follow a rebuild, and refuse anything but reading (Datasette
-    itself has no write endpoint, but answers a stray POST with a 500)."""
+    """Before each request: follow a rebuild, refuse anything but reading (Datasette
+    itself has no write endpoint, but answers a stray POST with a 500), and send SQL typed
+    by the reader through its lane."""
     def wrap(app):
+        lane = guard.SqlLane()
+
         async def read_only(scope, receive, send):
             site = site_for(datasette)
             if scope["type"] == "http" and isinstance(site, Site):
@@ -77,6 +95,9 @@ def asgi_wrapper(datasette):
                     await response.asgi_send(send)
                     return
                 site.follow_rebuild(datasette)
+                if guard.carries_sql(scope):
+                    await lane.run(app, scope, receive, send)
+                    return
             await app(scope, receive, send)
         return read_only
     return wrap

@@ -31,6 +31,7 @@ DEFAULT_MODE = "hybrid"
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 FILTERS = ("case", "theme", "stage", "kind", "outcome")
+JSON_YES = ("1", "true", "on", "yes")  # ?_json=…; "0" or "false" means the page
 PARAMETERS = frozenset({"q", "mode", "limit", "_json", *FILTERS})
 
 
@@ -74,13 +75,14 @@ def read_form(args, cases: dict[str, str]) -> Form:
 
 async def search_view(datasette: Datasette, request: Request) -> Response:
     started = time.perf_counter()
-    as_json = request.url_vars.get("format") == ".json" or bool(request.args.get("_json"))
+    as_json = (request.url_vars.get("format") == ".json"
+               or request.args.get("_json", "").lower() in JSON_YES)
     form, results, error, cases = Form(), None, None, {}
     try:
         site = site_for(datasette)
         if isinstance(site, str):
             raise DatabaseError(site)
-        cases = await case_names(datasette)
+        cases = await case_names(site)
         form = read_form(request.args, cases)
         if form.query is not None:
             results = await asyncio.to_thread(site.search, form.query, mode=form.mode,

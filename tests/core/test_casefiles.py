@@ -77,3 +77,15 @@ def test_all_problems_reported_together(data_copy):
     _break(data_copy, "stage:", "stage: nope\n    colour: red", case="dudley")
     errors = _errors(data_copy)
     assert {e.path.rsplit("/", 1)[-1] for e in errors} == {"uniting-care.yaml", "dudley.yaml"}
+
+
+def test_a_source_link_must_be_a_web_address(data_copy):
+    """A `javascript:` url became a live link on the home page (stored XSS)."""
+    path = data_copy / "sources.yaml"
+    text = path.read_text()
+    first = text.index("  - id: ")
+    end = text.index("\n", first)
+    path.write_text(text[:end] + '\n    url: "javascript:alert(document.domain)"' + text[end:])
+    (error,) = _errors(data_copy)
+    assert error.path == str(path) and error.field.endswith(".url")
+    assert "http://" in error.problem and error.line == _line_of(path, "javascript:")
