@@ -107,12 +107,12 @@ def model():
 
 @model.command("prepare")
 def model_prepare():
-    """Export the model to ONNX once, so every later search starts fast."""
-    from kb.embeddings import export_dir_for, load_embedder
+    """Check the model (its sha256; a $LESSONS_MODEL is exported to ONNX once)."""
+    from kb.embeddings import load_embedder
 
     embedder = load_embedder()
-    click.echo(f"model {embedder.name} ({embedder.dimensions} dimensions) is ready in "
-               f"{export_dir_for(config.model_dir())}")
+    click.echo(f"model {embedder.name} ({embedder.dimensions} dimensions) is ready: "
+               f"{embedder.source}")
 
 
 def main(argv: list[str] | None = None) -> None:
