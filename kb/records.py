@@ -52,7 +52,7 @@ class Source(Record):
     id: Slug
     title: Text
     publisher: Text
-    date: PartialDate
+    date: Optional[PartialDate] = None  # a document of the user's may give none
     kind: SourceKind
     url: Optional[str] = None
     reference: Optional[str] = Field(None, description="file name or citation of the original")
