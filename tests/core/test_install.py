@@ -13,7 +13,7 @@ from kb import config
 
 # What a fresh clone holds, less what set-up and tests make in it.
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "*.db", "*.egg-info", "__pycache__",
-                                    ".pytest_cache", "build", "bench")
+                                    ".pytest_cache", "build")
 
 
 @pytest.mark.slow
