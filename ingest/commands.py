@@ -122,13 +122,21 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
     _print_outcomes(report)
     click.echo(report.summary())
     for slug in report.new_cases:
-        click.echo(f"'{slug}' is a new stub case: describe it in "
-                   f"{data_dir / 'cases' / (slug + '.yaml')} when you can.")
+        click.echo(f"'{slug}' is a new stub case: accepting one of its candidate lessons "
+                   f"creates {data_dir / 'cases' / (slug + '.yaml')}, where you then describe it.")
     if report.of("added", "replaced"):
         click.echo("Review the candidate lessons with `kb candidates"
                    + (f" --case {case}`." if case else "`."))
     if report.failed:
         sys.exit(1)  # some files were skipped: say so to scripts too
+
+
+def _dated(outcome) -> str:
+    if not outcome.date:
+        return "no date found: give one with --date YYYY-MM if you know it"
+    if outcome.date_from:
+        return f"dated {outcome.date} from {outcome.date_from}: correct it with --date if wrong"
+    return f"dated {outcome.date}"
 
 
 def _print_outcomes(report) -> None:
@@ -138,7 +146,7 @@ def _print_outcomes(report) -> None:
                        f"{outcome.reason}", err=True)
         elif outcome.status in ("added", "replaced"):
             click.echo(f"{outcome.status:<11} {_shown(outcome.path)}  ({outcome.passages} "
-                       f"passages, {outcome.candidates} candidate lessons)")
+                       f"passages, {outcome.candidates} candidate lessons; {_dated(outcome)})")
         elif outcome.status == "removed":
             click.echo(f"removed     {_shown(outcome.path)}  ({outcome.title})")
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ingest.candidates import ThemeTagger, candidate_id, find
+from ingest.dates import written_date
 from ingest.manifest import Entry
 from ingest.passages import split
 from ingest.readers import Unreadable, read
@@ -38,6 +39,7 @@ class Prepared:
     document: dict
     passages: list[dict]
     candidates: list[dict]
+    date_from: str | None = None  # where a date not given by the user was found
 
     @property
     def items(self) -> list[Item]:
@@ -55,6 +57,12 @@ def prepare(data: bytes, fmt: str, entry: Entry, tagger: ThemeTagger) -> Prepare
     if not entry.title:
         entry.title = extracted.title or humanise(Path(entry.path).stem)
     entry.format, entry.pages = extracted.format, extracted.pages
+    date_from = None
+    if not entry.date:
+        written = written_date([extracted.title or "",
+                                *(b.text for s in extracted.sections for b in s.blocks)])
+        entry.date = written or extracted.date
+        date_from = "its text" if written else "the file's properties" if entry.date else None
     document = {"id": entry.id, "case": entry.case, "path": entry.path, "title": entry.title,
                 "date": entry.date, "format": entry.format, "content_hash": entry.content_hash,
                 "pages": entry.pages, "ingested_at": entry.ingested_at}
@@ -73,7 +81,7 @@ def prepare(data: bytes, fmt: str, entry: Entry, tagger: ThemeTagger) -> Prepare
             "case": entry.case, "ordinal": candidate.ordinal, "text": candidate.text,
             "cue": candidate.cue, "themes": json.dumps(list(tag.themes)), "stage": tag.stage,
             "score": tag.score, "status": status, "lesson": lesson})
-    return Prepared(document, passage_rows, candidate_rows)
+    return Prepared(document, passage_rows, candidate_rows, date_from)
 
 
 def write(db: sqlite_utils.Database, prepared: Prepared) -> None:

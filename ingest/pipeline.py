@@ -54,6 +54,8 @@ class Outcome:
     title: str | None = None
     passages: int = 0
     candidates: int = 0
+    date: str | None = None
+    date_from: str | None = None  # where ingest found the date, when not told it
 
 
 @dataclass
@@ -212,7 +214,8 @@ class Ingester:
         self.report.reused += embedded.reused
         self.report.embed_seconds += embedded.seconds
         return Outcome(path, "replaced" if replaced else "added", title=entry.title,
-                       passages=len(prepared.passages), candidates=len(prepared.candidates))
+                       passages=len(prepared.passages), candidates=len(prepared.candidates),
+                       date=entry.date, date_from=prepared.date_from)
 
     # -- removing -------------------------------------------------------------------
     def remove(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:

@@ -8,10 +8,15 @@ YAML files are edited with ruamel.yaml's round trip, which keeps every existing 
 (comments, folded text, flow lists) and appends the lesson; the result is validated with
 the whole corpus before anything is written, and each file is replaced atomically.
 
-The lesson is a draft for a curator: the sentence is its lesson and recommendation, the
-passage around it its event, the tagged themes and stage its classification; a comment
-above it says where it came from. A case that so far exists only as a stub gets a case
-file whose description fields say they are still to be written.
+The lesson is a draft for a curator, each field from its own part of the text: the
+sentences before the candidate in its passage are the event (what happened), the
+candidate sentence is the recommendation when it says what to do ("should", "the need
+to", "must"…) and the lesson otherwise ("would have benefited from", "with hindsight"…),
+and what the document says there is the evidence; a field the text does not supply says
+"Not yet recorded: …" (as a stub case does), so the curator has a clear form to fill in
+rather than one sentence copied into every field. A comment above it says where it came
+from. A case that so far exists only as a stub gets a case file whose description fields
+say they are still to be written.
 """
 
 from __future__ import annotations
@@ -37,8 +42,15 @@ from kb.vocabulary import OUTCOMES, STAGES, THEMES
 # How a document's format is described as a source (kb.vocabulary.SOURCE_KINDS).
 SOURCE_KIND = {"pptx": "slides", "html": "web-page"}
 NOT_YET = "Not yet recorded: describe the case here."
+TO_WRITE = {"event": "Not yet recorded: describe what happened.",
+            "lesson": "Not yet recorded: write what was learned.",
+            "recommendation": "Not yet recorded: write what to do next time."}
+# Candidate cues (ingest/candidates.py) that say what to do: such a sentence is the
+# recommendation; the others ("lessons learned", "with hindsight"…) say what was learned.
+RECOMMENDING = re.compile(r"^(?:should|ought to|must|needs? to|the need (?:to|for)|recommend"
+                          r"|it is (?:important|essential|vital|critical)|in future)")
 TITLE_WORDS = 12
-CONTEXT_SENTENCES = 3  # the event: the candidate and the sentences before it
+CONTEXT_SENTENCES = 2  # the event: the sentences before the candidate
 FOLD_WIDTH = 96
 
 
@@ -60,10 +72,6 @@ def accept(db_path: Path, data_dir: Path, candidate_id: str, *, title: str | Non
     if candidate["status"] == "accepted":
         raise KbError(f"Candidate {candidate_id} was already accepted as lesson "
                       f"{candidate['lesson']}.")
-    if not document["date"]:
-        raise KbError(f"The document {document['title']!r} has no date, which its source "
-                      f"record needs: set one with `kb ingest {document['path']} --case "
-                      f"{document['case']} --date YYYY-MM`, then accept again.")
     for theme in themes:
         _check("theme", theme, THEMES)
     if stage:
@@ -96,7 +104,7 @@ def accept(db_path: Path, data_dir: Path, candidate_id: str, *, title: str | Non
     lessons.yaml_set_comment_before_after_key(
         len(lessons) - 1, indent=2,
         before=f"\nAccepted from candidate {candidate_id} ({document['title']}, "
-               f"{passage['locator']}): review title, event and recommendation, "
+               f"{passage['locator']}): review every field, fill in any 'Not yet recorded', "
                "and add the questions it answers.")
 
     _write_validated(data_dir, {sources_path: _dump(yaml, sources),
@@ -207,10 +215,13 @@ def _folded(text: str):
 def _source(document: dict) -> dict:
     from ruamel.yaml.comments import CommentedMap
 
-    return CommentedMap(id=document["id"], title=document["title"],
-                        publisher="Not recorded (a document ingested with kb ingest)",
-                        date=document["date"], kind=SOURCE_KIND.get(document["format"], "document"),
-                        reference=Path(document["path"]).name)
+    source = CommentedMap(id=document["id"], title=document["title"],
+                          publisher="Not recorded (a document ingested with kb ingest)")
+    if document["date"]:  # none found in the document and none given: the source has none
+        source["date"] = document["date"]
+    source.update(kind=SOURCE_KIND.get(document["format"], "document"),
+                  reference=Path(document["path"]).name)
+    return source
 
 
 def _stub_case_file(slug: str, source_id: str):
@@ -225,20 +236,24 @@ def _stub_case_file(slug: str, source_id: str):
 def _lesson(lesson_id, title, candidate, passage, document, themes, stage, outcome):
     from ruamel.yaml.comments import CommentedMap
 
+    sentence = candidate["text"]
+    before = _before(passage["text"], sentence)
+    says = "recommendation" if RECOMMENDING.match(candidate["cue"] or "") else "lesson"
+    fields = {"event": " ".join(before), "lesson": "", "recommendation": "", says: sentence}
     evidence = CommentedMap(source=document["id"], locator=passage["locator"],
-                            paraphrase=_folded(candidate["text"]))
+                            paraphrase=_folded(" ".join([*before, sentence])))
     return CommentedMap(
-        id=lesson_id, title=title, event=_folded(_context(passage["text"], candidate["text"])),
-        lesson=_folded(candidate["text"]),
-        recommendation=_folded(candidate["text"]), themes=_seq(list(themes), flow=True),
-        stage=stage, outcome=outcome, evidence=_seq([evidence]))
+        id=lesson_id, title=title,
+        **{name: _folded(text or TO_WRITE[name]) for name, text in fields.items()},
+        themes=_seq(list(themes), flow=True), stage=stage, outcome=outcome,
+        evidence=_seq([evidence]))
 
 
-def _context(passage: str, sentence: str) -> str:
-    """What led up to the sentence: it and the sentences just before it in its passage."""
+def _before(passage: str, sentence: str) -> list[str]:
+    """What led up to the sentence: the sentences just before it in its passage."""
     said = [s for line in passage.split("\n") for s in sentences(line.removeprefix("• "))]
-    end = said.index(sentence) + 1 if sentence in said else len(said)
-    return " ".join(said[max(0, end - CONTEXT_SENTENCES):end])
+    end = said.index(sentence) if sentence in said else len(said)
+    return said[max(0, end - CONTEXT_SENTENCES):end]
 
 
 def _title(sentence: str) -> str:

@@ -46,7 +46,8 @@ class Evidence:
     @property
     def citation(self) -> str:
         """"Title (publisher, date), locator": enough to find the passage again."""
-        return f"{self.source_title} ({self.publisher}, {self.date}), {self.locator}"
+        published = ", ".join(part for part in (self.publisher, self.date) if part)
+        return f"{self.source_title} ({published}), {self.locator}"
 
 
 @dataclass(frozen=True)

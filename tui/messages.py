@@ -27,10 +27,13 @@ class OpenRecord(Message):
 
 @dataclass
 class ToggleShortlist(Message):
-    """Add a lesson to the shortlist, or take it out."""
+    """Add a lesson to the shortlist (`add`), or take it out. `add` is judged from what the
+    screen showed when the key was pressed, so a second press before a slow redraw has
+    shown the first asks for the same thing again instead of undoing it."""
 
     kind: str
     id: str
+    add: bool
 
 
 @dataclass

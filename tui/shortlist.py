@@ -7,13 +7,12 @@ class Shortlist:
     def __init__(self) -> None:
         self._ids: dict[str, None] = {}  # an ordered set
 
-    def toggle(self, lesson_id: str) -> bool:
-        """Add the lesson, or remove it if it is there; True if it is now in the list."""
-        if lesson_id in self._ids:
-            del self._ids[lesson_id]
-            return False
-        self._ids[lesson_id] = None
-        return True
+    def set(self, lesson_id: str, included: bool) -> None:
+        """Put the lesson in the list (at the end, if it was not there) or take it out."""
+        if not included:
+            self._ids.pop(lesson_id, None)
+        elif lesson_id not in self._ids:
+            self._ids[lesson_id] = None
 
     def clear(self) -> None:
         self._ids.clear()

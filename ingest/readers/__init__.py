@@ -53,6 +53,7 @@ class Extracted:
     sections: list[Section]
     title: str | None = None
     pages: int | None = None  # pages of a PDF, slides of a deck
+    date: str | None = None   # from the file's properties (ingest/dates.py), if it has one
 
 
 # File suffix → format; a format's reader is the module of that name in this package.

@@ -14,6 +14,7 @@ import io
 import logging
 import re
 
+from ingest.dates import property_date
 from ingest.readers import Block, Extracted, Section, Unreadable, plausible_title
 from ingest.text import clean
 
@@ -41,7 +42,8 @@ def read(data: bytes) -> Extracted:
     labels = reader.page_labels
     sections = [Section(paragraphs(page.extract_text() or ""), locator=f"page {labels[i]}")
                 for i, page in enumerate(reader.pages)]
-    return Extracted("pdf", sections, title=_title(reader), pages=len(reader.pages))
+    return Extracted("pdf", sections, title=_title(reader), pages=len(reader.pages),
+                     date=_date(reader))
 
 
 def paragraphs(page_text: str) -> list[Block]:
@@ -84,6 +86,13 @@ def _join(lines: list[str]) -> str:
         else:
             text = f"{text} {line}"
     return text
+
+
+def _date(reader) -> str | None:
+    try:
+        return property_date(reader.metadata.creation_date if reader.metadata else None)
+    except Exception:  # a damaged or odd date costs the date, not the document
+        return None
 
 
 def _title(reader) -> str | None:

@@ -8,6 +8,7 @@ still counts); list paragraphs are bullets; a table row becomes one line, cells 
 
 from __future__ import annotations
 
+from ingest.dates import property_date
 from ingest.readers import Block, Extracted, Section, office_package, plausible_title
 from ingest.text import clean
 
@@ -35,7 +36,8 @@ def read(data: bytes) -> Extracted:
             sections.append(Section(locator=f'section "{text}"', heading=text))
         else:
             sections[-1].blocks.append(Block(text, bullet=_is_list(item)))
-    return Extracted("docx", sections, title=title)
+    return Extracted("docx", sections, title=title,
+                     date=property_date(document.core_properties.created))
 
 
 def _rows(table) -> list[str]:

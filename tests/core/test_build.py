@@ -8,6 +8,7 @@ import pytest
 
 from ingest.build import build
 from ingest.casefiles import read_corpus
+from kb.embeddings import PACKAGED_NAME
 from kb.errors import ModelError, RecordErrors
 
 
@@ -34,7 +35,7 @@ def test_build_writes_every_record_with_an_embedding(built_db):
         (length,) = conn.execute("select distinct length(vector) from embeddings").fetchone()
         assert length == 384 * 4
         meta = dict(conn.execute("select key, value from meta"))
-    assert meta["model"] == "all-MiniLM-L6-v2" and meta["dimensions"] == "384"
+    assert meta["model"] == PACKAGED_NAME and meta["dimensions"] == "384"
 
 
 def test_unchanged_rebuild_does_nothing_and_a_change_embeds_one(tmp_path, data_copy):

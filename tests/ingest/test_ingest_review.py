@@ -48,10 +48,13 @@ def test_accepting_writes_a_curated_lesson_and_keeps_the_file_intact(reviewed, d
     assert corpus.lesson_count == lessons_before + 1
     (lesson,) = [l for c in corpus.cases for l in c.lessons if l.id == done.lesson]
     assert lesson.id.startswith("wl-the-key-lesson-is-that-tax-advice")
-    assert lesson.lesson == lesson.recommendation == (
-        "The key lesson is that tax advice on the legal form of the provider must be taken "
-        "before the contract is awarded.")
-    assert lesson.event.endswith(lesson.lesson) and "VAT" in lesson.event
+    # Each field is drafted from its own part of the text, or left as a clear form.
+    sentence = ("The key lesson is that tax advice on the legal form of the provider must be "
+                "taken before the contract is awarded.")
+    assert lesson.lesson == sentence
+    assert lesson.recommendation == review.TO_WRITE["recommendation"]
+    assert "VAT position" in lesson.event and sentence not in lesson.event
+    assert lesson.evidence[0].paraphrase == f"{lesson.event} {sentence}"
     assert "tax-vat" in lesson.themes and lesson.stage == "award-assurance"
     assert lesson.outcome == "guidance"
     (evidence,) = lesson.evidence
@@ -148,12 +151,26 @@ def test_what_cannot_be_accepted(reviewed, make_ingester, papers, db, data_copy)
         review.accept(db, data_copy, reviewed["should"])
     with pytest.raises(KbError, match=f"is already lesson {done.lesson}"):
         review.reject(db, data_copy, reviewed["should"])
-    # A document without a date cannot be a source until it has one.
+
+
+def test_a_recommendation_is_drafted_as_one(reviewed, db, data_copy):
+    done = review.accept(db, data_copy, reviewed["should"])
+    (lesson,) = [l for c in read_corpus(data_copy).cases for l in c.lessons if l.id == done.lesson]
+    assert lesson.recommendation == ("Commissioners should appoint an independent chair for "
+                                     "the evaluation panel.")
+    assert lesson.lesson == review.TO_WRITE["lesson"]
+    assert "declare interests" in lesson.event and "independent chair" not in lesson.event
+
+
+def test_a_document_without_a_date_can_be_accepted(make_ingester, papers, db, data_copy):
+    """Plain text with no date in it: the source is written without one."""
     make_ingester().ingest([papers / "board.txt"], case="dudley")
     (undated,) = [r[0] for r in rows(db, "select c.id from candidates c join documents d on "
                                          "d.id = c.document where d.date is null limit 1")]
-    with pytest.raises(KbError, match="has no date.*--date YYYY-MM"):
-        review.accept(db, data_copy, undated)
+    done = review.accept(db, data_copy, undated)
+    (source,) = [s for s in read_corpus(data_copy).sources if s.id == done.source]
+    assert source.date is None and source.reference == "board.txt"
+    assert "date:" not in (data_copy / "sources.yaml").read_text().split(f"id: {done.source}")[1]
 
 
 def test_a_broken_case_file_is_reported_before_anything_is_written(reviewed, db, data_copy):

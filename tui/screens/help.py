@@ -8,7 +8,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
+from tui.labels import outcome_legend
+
+HELP = f"""\
 # lessons: help
 
 Lessons learned from NHS commissioning of integrated care. Type in the search box:
@@ -18,12 +20,16 @@ are by keyword.
 
 Plain letters work outside the search box; the `ctrl` keys work everywhere.
 
+In a list, the mark before a title is the lesson's outcome ({outcome_legend()}, also
+in the header); ★ marks a lesson in the shortlist. A document passage shows its
+document and where in it (page, slide or section).
+
 | Where | Key | Does |
 |---|---|---|
 | anywhere | `ctrl+p` | command palette: every action, open a case, browse a theme |
 | anywhere | `F1`, `?` | this help |
 | anywhere | `ctrl+c`, `q` | quit |
-| search box | `↓`, `enter` | go to the results |
+| search box | `↓`, `enter` | go to the results (`↑` on the first result comes back) |
 | search | `/`, `esc` | back to the search box (`esc` in the box clears it) |
 | search | `ctrl+f` | show or hide the filter panel |
 | search | `ctrl+t`, `m` | switch mode: hybrid, semantic, keyword |

@@ -55,14 +55,15 @@ class LessonScreen(Screen):
         self.query_one("#similar", RecordTable).show(similar)
 
     def _draw_text(self) -> None:
-        self.query_one(LessonText).show(self.lesson, self.lesson.id in self.app.shortlist)
+        self._shown_shortlisted = self.lesson.id in self.app.shortlist
+        self.query_one(LessonText).show(self.lesson, self._shown_shortlisted)
 
     def on_shortlist_changed(self, message: ShortlistChanged) -> None:
         self._draw_text()
         self.query_one("#similar", RecordTable).refresh_marks()
 
     def action_toggle_shortlist(self) -> None:
-        self.post_message(ToggleShortlist("lesson", self.lesson.id))
+        self.post_message(ToggleShortlist("lesson", self.lesson.id, not self._shown_shortlisted))
 
     def action_copy(self) -> None:
         self.post_message(CopyRecord("lesson", self.lesson.id))

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select
 from kb.errors import KbError
 from kb.search import MODES, Filters
 
+from tui.labels import outcome_legend
 from tui.messages import (ResultsReady, SearchFailed, SemanticFailed, SemanticReady,
                           ShortlistChanged)
 from tui.widgets.filters import PICK_KEYS, FilterPanel
@@ -66,6 +67,7 @@ class SearchScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.sub_title = outcome_legend()
         self.query_one(FilterPanel).display = self.app.size.width >= WIDE
         totals = self.app.catalog.stats.totals
         self.query_one(Welcome).show(totals["lessons"], totals["facts"], totals["cases"])
@@ -146,6 +148,18 @@ class SearchScreen(Screen):
     def on_filter_panel_changed(self, message: FilterPanel.Changed) -> None:
         self.query_one(SearchStatus).filters = self.query_one(FilterPanel).summary()
         self.search_now()
+        if isinstance(self.focused, Select):
+            # A value was chosen from a list: go back to the results (or the box), so the
+            # next ↓, space or enter acts on them rather than reopening the list. After the
+            # refresh, because the Select takes the focus back once it has closed.
+            self.call_after_refresh(self._leave_filters)
+
+    def _leave_filters(self) -> None:
+        table = self.query_one(RecordTable)
+        if table.display and table.rows_shown:
+            self.set_focus(table)
+        else:
+            self.action_focus_search()
 
     def set_mode(self, mode: str) -> None:
         self.query_one(FilterPanel).mode = mode
@@ -184,6 +198,9 @@ class SearchScreen(Screen):
         table = self.query_one(RecordTable)
         if table.display and table.rows_shown:
             self.set_focus(table)
+
+    def on_record_table_above_first_row(self, message: RecordTable.AboveFirstRow) -> None:
+        self.action_focus_search()
 
     def action_escape(self) -> None:
         box = self.query_one(SearchBox)

@@ -14,8 +14,12 @@ from kb.search import MODES, Filters
 from tui.labels import outcome_choices, stage_choices, theme_choices
 
 ALL_KINDS = "all"
-KIND_CHOICES = [("Lessons", "lesson"), ("Facts", "fact"), ("Cases", "case"),
-                ("Document passages", "passage"), ("Everything", ALL_KINDS)]
+# The default shows lessons and the passages of the user's own documents (`kb ingest`), as
+# `kb search` does; facts and cases are one key away.
+DEFAULT_KIND = "lesson+passage"
+KIND_CHOICES = [("Lessons and documents", DEFAULT_KIND), ("Lessons", "lesson"),
+                ("Facts", "fact"), ("Cases", "case"), ("Document passages", "passage"),
+                ("Everything", ALL_KINDS)]
 FILTERS = ("case", "theme", "stage", "outcome")  # the Selects that start as "any"
 PICK_KEYS = {"kind": "k", "case": "c", "theme": "t", "stage": "s", "outcome": "o"}  # open a list
 
@@ -34,7 +38,7 @@ class FilterPanel(VerticalScroll, can_focus=False):
             for mode in MODES:
                 yield RadioButton(mode, value=mode == MODES[0], name=mode)
         yield Label(f"Show [dim]{PICK_KEYS['kind']}[/]")
-        yield Select(KIND_CHOICES, id="kind", allow_blank=False, value="lesson", compact=True)
+        yield Select(KIND_CHOICES, id="kind", allow_blank=False, value=DEFAULT_KIND, compact=True)
         for name, choices in (("case", self._cases), ("theme", theme_choices()),
                               ("stage", stage_choices()), ("outcome", outcome_choices())):
             yield Label(f"{name.title()} [dim]{PICK_KEYS[name]}[/]")
@@ -55,7 +59,7 @@ class FilterPanel(VerticalScroll, can_focus=False):
     def filters(self) -> Filters:
         values = {name: self.query_one(f"#{name}", Select).value for name in FILTERS}
         kind = self.query_one("#kind", Select).value
-        return Filters.of(kind=None if kind == ALL_KINDS else kind,
+        return Filters.of(kind=None if kind == ALL_KINDS else kind.split("+"),
                           **{k: v for k, v in values.items() if v is not Select.NULL})
 
     def set_filter(self, name: str, value: str | None) -> None:
@@ -65,14 +69,14 @@ class FilterPanel(VerticalScroll, can_focus=False):
     def clear(self) -> None:
         for name in FILTERS:
             self.set_filter(name, None)
-        self.query_one("#kind", Select).value = "lesson"
+        self.query_one("#kind", Select).value = DEFAULT_KIND
 
     def summary(self) -> str:
         """The active filters in words, for the status line when the panel is hidden."""
         filters = self.filters
         parts = [f"{name} {', '.join(sorted(getattr(filters, name)))}"
                  for name in FILTERS if getattr(filters, name)]
-        if filters.kind != {"lesson"}:
+        if filters.kind != set(DEFAULT_KIND.split("+")):
             parts.insert(0, ", ".join(sorted(filters.kind)) or "everything")
         return "; ".join(parts)
 

@@ -12,6 +12,7 @@ from typing import Protocol, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable
 
 from kb.search import Hit
@@ -44,11 +45,15 @@ class RecordTable(DataTable):
         Binding("y", "copy", "Copy"),
     ]
 
+    class AboveFirstRow(Message):
+        """↑ on the first row: the screen may take the focus to what is above the list."""
+
     def __init__(self, *, show_case: bool = True, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.show_case = show_case
         self.rows_shown: list[Row] = []
         self._drawn_width = 0
+        self._starred: frozenset[str] = frozenset()  # lessons with ★ on screen (painted)
 
     def show(self, rows: Sequence[Row], *, keep_cursor: bool = False) -> None:
         """Replace the rows; the cursor goes back to the first, or stays on its row number
@@ -67,6 +72,7 @@ class RecordTable(DataTable):
         shortlist = self.app.shortlist
         for row in self.rows_shown:
             self.update_cell(_key(row), "mark", _mark(row, shortlist))
+        self._starred_once_painted()
 
     def on_resize(self) -> None:
         if self.size.width != self._drawn_width:
@@ -81,13 +87,20 @@ class RecordTable(DataTable):
             self.add_column(_HEADINGS[name], key=name, width=width)
         shortlist = self.app.shortlist
         for row in self.rows_shown:
-            cells = {"mark": _mark(row, shortlist), "title": fit(row.title, widths.get("title")),
+            cells = {"mark": _mark(row, shortlist), "title": title_cell(row, widths.get("title")),
                      "case": fit(row.case, widths.get("case")),
                      "stage": fit(row.stage or row.kind, widths.get("stage")),
                      "themes": fit(", ".join(row.themes), widths.get("themes"))}
             self.add_row(*(cells[name] for name in widths), key=_key(row))
         if self.rows_shown:
             self.move_cursor(row=min(cursor, len(self.rows_shown) - 1), animate=False)
+        self._starred_once_painted()
+
+    def _starred_once_painted(self) -> None:
+        """Remember the ★ marks as the user sees them, from the moment they are painted."""
+        starred = frozenset(row.id for row in self.rows_shown
+                            if row.kind == "lesson" and row.id in self.app.shortlist)
+        self.call_after_refresh(setattr, self, "_starred", starred)
 
     def _widths(self, width: int) -> dict[str, int]:
         """Columns that fit in `width` cells; every column is padded on both sides."""
@@ -112,7 +125,13 @@ class RecordTable(DataTable):
 
     def action_toggle_shortlist(self) -> None:
         if (row := self.current) is not None:
-            self.post_message(ToggleShortlist(row.kind, row.id))
+            self.post_message(ToggleShortlist(row.kind, row.id, row.id not in self._starred))
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_row <= 0:
+            self.post_message(self.AboveFirstRow())
+        else:
+            super().action_cursor_up()
 
     def action_copy(self) -> None:
         if (row := self.current) is not None:
@@ -134,6 +153,20 @@ def _hit(row: Row) -> Hit | None:
 def _mark(row: Row, shortlist) -> Text:
     star = "★" if row.kind == "lesson" and row.id in shortlist else " "
     return Text.assemble((outcome_mark(row.outcome), outcome_style(row.outcome)), (star, "bold yellow"))
+
+
+def title_cell(row: Row, width: int | None) -> str:
+    """The title, cut to `width`; a passage, whose title is its document's (the same on every
+    passage of it), keeps its locator whole and cuts the document title instead."""
+    locator = getattr(row, "locator", None) if row.kind == "passage" else None
+    if not locator:
+        return fit(row.title, width)
+    tail = f" · {locator}"
+    if not width:
+        return row.title + tail
+    if len(tail) > width // 2:
+        tail = fit(tail, width // 2)
+    return fit(row.title, width - len(tail)) + tail
 
 
 def fit(text: str, width: int | None) -> str:
