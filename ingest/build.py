@@ -173,7 +173,10 @@ def _open_previous(db_path: Path) -> tuple[sqlite3.Connection | None, str]:
         conn = connect_readonly(db_path)
     except DatabaseError as exc:
         return _salvage(db_path), str(exc).split(": run")[0]
-    problems = [r[0] for r in conn.execute("pragma quick_check(3)")]
+    try:
+        problems = [r[0] for r in conn.execute("pragma quick_check(3)")]
+    except sqlite3.DatabaseError as exc:
+        problems = [str(exc)]
     if problems != ["ok"]:
         conn.close()  # damaged pages: nothing in it can be trusted; data/ is rebuilt
         return None, "; ".join(problems)

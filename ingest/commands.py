@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -24,7 +25,6 @@ def data_for(db_path: Path, given: Path | None, *, same: bool) -> Path:
     the one the database was built from, else data/. A database and the record of what was
     ingested into it never disagree: with `same` (ingest, accept, reject), a folder other
     than the database's own is refused rather than written to."""
-    import os
     import sqlite3
 
     from kb.database import read_meta
@@ -87,7 +87,7 @@ def _shown(path: Path) -> str:
     except ValueError:
         shown = str(path)
     # A name that is not valid UTF-8 is shown with its odd bytes escaped, not a crash.
-    return shown.encode("utf-8", "backslashreplace").decode("utf-8")
+    return os.fsencode(shown).decode("utf-8", "backslashreplace")
 
 
 @click.command()

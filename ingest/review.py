@@ -86,14 +86,15 @@ def _accept(db_path, data_dir, candidate_id, title, themes, stage, outcome) -> A
         return Accepted(candidate_id, written, case_path, document["id"], False)
     yaml = _yaml()
     sources_path = data_dir / SOURCES_FILE
-    sources = yaml.load(sources_path.read_text(encoding="utf-8"))
+    sources_text = sources_path.read_bytes().decode("utf-8")  # as it is: line endings too
+    sources = yaml.load(sources_text)
     source_id = document["id"]
     if all(s["id"] != source_id for s in sources["sources"]):
         sources["sources"].append(_source(document))
 
     new_case_file = not case_path.exists()
-    case_file = yaml.load(case_path.read_text(encoding="utf-8")) if not new_case_file \
-        else _stub_case_file(slug, source_id)
+    case_text = "" if new_case_file else case_path.read_bytes().decode("utf-8")
+    case_file = yaml.load(case_text) if not new_case_file else _stub_case_file(slug, source_id)
     if source_id not in case_file["case"]["sources"]:
         case_file["case"]["sources"].append(source_id)
     lesson_ids = {lesson.id for case in corpus.cases for lesson in case.lessons}
@@ -110,8 +111,8 @@ def _accept(db_path, data_dir, candidate_id, title, themes, stage, outcome) -> A
                f"{passage['locator']}): review title, event and recommendation, "
                "and add the questions it answers.")
 
-    _write_validated(data_dir, {sources_path: _dump(yaml, sources),
-                                case_path: _dump(yaml, case_file)})
+    _write_validated(data_dir, {sources_path: _dump(yaml, sources, sources_text),
+                                case_path: _dump(yaml, case_file, case_text)})
     _record_decision(db_path, data_dir, candidate, "accepted", lesson_id)
     return Accepted(candidate_id, lesson_id, case_path, source_id, new_case_file)
 
@@ -199,10 +200,17 @@ def _yaml():
     return yaml
 
 
-def _dump(yaml, data) -> str:
+def _dump(yaml, data, like: str = "") -> str:
+    """`data` as YAML laid out like the file's text `like`: its lines before a leading
+    `---` (which ruamel.yaml drops) and its line endings are kept, so an edit changes only
+    what it adds."""
     out = io.StringIO()
     yaml.dump(data, out)
-    return out.getvalue()
+    text = out.getvalue()
+    head = re.match(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*---[ \t]*\r?\n", like)
+    if head:
+        text = head.group(0).replace("\r\n", "\n") + text
+    return text.replace("\n", "\r\n") if "\r\n" in like else text
 
 
 def _seq(values: list, *, flow: bool = False):
@@ -301,11 +309,11 @@ def _write_validated(data_dir: Path, texts: dict[Path, str]) -> None:
         shutil.copy(data_dir / SOURCES_FILE, trial / SOURCES_FILE)
         shutil.copytree(data_dir / CASES_DIR, trial / CASES_DIR)
         for path, text in texts.items():
-            (trial / path.relative_to(data_dir)).write_text(text, encoding="utf-8")
+            (trial / path.relative_to(data_dir)).write_bytes(text.encode("utf-8"))
         read_corpus(trial)  # raises RecordErrors, naming the problem, before any write
     for path, text in texts.items():
         with atomic_replace(path) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+            tmp.write_bytes(text.encode("utf-8"))
 
 
 def _record_decision(db_path: Path, data_dir: Path, candidate: dict, status: str,

@@ -168,12 +168,23 @@ def _check_unpacked(data: bytes) -> None:
                          "document to split into smaller ones")
 
 
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f")
+
+
+def looks_binary(data: bytes) -> bool:
+    """Bytes no text file holds: a NUL, or control characters in more than one byte of
+    twenty (random bytes have one in eight) of the first 64 KB. UTF-16 (with its BOM)
+    is text with NULs and is decoded before this is asked."""
+    head = data[:65536]
+    return b"\x00" in head or len(head) - len(head.translate(None, _CONTROL)) > len(head) / 20
+
+
 def decode_text(data: bytes) -> str:
     """Text files as people save them: UTF-8 (with or without a BOM), UTF-16 with a BOM,
     or Windows-1252; anything with NUL bytes in it is not text."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
-    if b"\x00" in data[:65536]:
+    if looks_binary(data):
         raise Unreadable("binary content, not text")
     for encoding in ("utf-8-sig", "cp1252"):
         try:

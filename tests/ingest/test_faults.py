@@ -150,10 +150,10 @@ def test_a_zip_bomb_and_an_overlong_text_are_named_and_skipped_and_the_run_goes_
     folder.mkdir()
     bomb = write_docx_bomb(folder / "bomb.docx", xml_mb=150)
     assert bomb.stat().st_size < 1_000_000
-    # Under --max-size, but about 8,000 passages: most of an hour of embedding before the fix.
+    # Under --max-size, but about 7,000 passages: most of an hour of embedding before the fix.
     rng = random.Random(5)
-    write(folder / "long.txt", generated_doc(rng, 1, sections=10, paragraphs=800))
-    assert (folder / "long.txt").stat().st_size > 4_000_000
+    write(folder / "long.txt", generated_doc(rng, 1, sections=10, paragraphs=1200))
+    assert (folder / "long.txt").stat().st_size > 6_000_000
     write(folder / "good.md", generated_doc(rng, 2, sections=2, paragraphs=2))
     started = time.monotonic()
     result = kb("ingest", folder, "--case", "test-case", "--date", "2020", db=small_db,
@@ -165,3 +165,131 @@ def test_a_zip_bomb_and_an_overlong_text_are_named_and_skipped_and_the_run_goes_
     assert "added       hostile/good.md" in result.stdout or "good.md" in result.stdout
     assert rows(small_db, "select count(*) from documents") == [(1,)]
     assert time.monotonic() - started < 240
+
+
+# -- a database and its record ------------------------------------------------------------
+def test_an_ingest_into_another_database_is_recorded_beside_that_database(small_data,
+                                                                         tmp_path):
+    from kb import config
+
+    scratch = tmp_path / "scratch.db"
+    kb("build", db=scratch, data=small_data, check_exit=0)
+    paper = write(tmp_path / "paper.md", generated_doc(random.Random(4), 4, sections=1,
+                                                       paragraphs=2))
+    env = {k: v for k, v in os.environ.items() if k not in ("LESSONS_DATA", "LESSONS_DB")}
+    checkout = config.PROJECT_ROOT / "data" / "ingested"
+    before = set(checkout.glob("*.yaml")) if checkout.exists() else set()
+    try:
+        kb("ingest", paper, "--case", "test-case", "--date", "2020", db=scratch, env=env,
+           cwd=config.PROJECT_ROOT, check_exit=0)
+        (doc,) = rows(scratch, "select id from documents")
+        assert (small_data / "ingested" / f"{doc[0]}.yaml").exists()
+        after = set(checkout.glob("*.yaml")) if checkout.exists() else set()
+        assert after == before, "nothing may be recorded in the checkout's data/ingested/"
+    finally:  # what the defect wrote into the checkout
+        for leaked in (set(checkout.glob("*.yaml")) if checkout.exists() else set()) - before:
+            leaked.unlink()
+    # Another folder than the database's own is refused, naming the right one.
+    other = tmp_path / "other-data"
+    other.mkdir()
+    refused = kb("ingest", paper, "--case", "test-case", db=scratch, data=other, check_exit=1)
+    assert f"was built from {small_data.resolve()}" in refused.stderr
+    assert not (other / "ingested").exists()
+
+
+def test_build_never_overwrites_a_file_that_is_not_a_lessons_database(small_data, tmp_path):
+    from ingest_samples import BOARD_PAPER, write_docx
+
+    report = write_docx(tmp_path / "report.docx", BOARD_PAPER)
+    before = report.read_bytes()
+    advice = kb("search", "VAT", db=report, check_exit=1)
+    assert "--force" not in advice.stderr and "not a lessons database" in advice.stderr
+    refused = kb("build", "--force", db=report, data=small_data, check_exit=1)
+    assert "not a lessons database" in refused.stderr and "Traceback" not in refused.stderr
+    assert report.read_bytes() == before
+    # Another program's SQLite database is refused the same way.
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("create table accounts (id integer primary key, owner text)")
+    conn.close()
+    kept = other.read_bytes()
+    kb("build", "--force", db=other, data=small_data, check_exit=1)
+    assert other.read_bytes() == kept
+
+
+# -- curation: atomic and repeatable --------------------------------------------------------
+def test_accepting_again_after_a_failed_accept_never_duplicates_the_lesson(small_db, small_data,
+                                                                          tmp_path):
+    from ingest import review
+    from ingest_samples import BOARD_PAPER, write_docx
+
+    paper = write_docx(tmp_path / "board.docx", BOARD_PAPER)
+    kb("ingest", paper, "--case", "test-case", "--date", "2019-03", db=small_db,
+       data=small_data, check_exit=0)
+    (cid,) = rows(small_db, "select id from candidates where cue = 'lesson'")[0]
+    review.accept(small_db, small_data, cid, title="Take tax advice early")
+    # What the audit saw: the YAML was written, then the database update failed.
+    import sqlite3
+
+    with sqlite3.connect(small_db) as conn:
+        conn.execute("update candidates set status = 'candidate', lesson = null")
+    conn.close()
+    again = kb("candidates", "--accept", cid, db=small_db, data=small_data, check_exit=0)
+    assert "tc-take-tax-advice-early" in again.stdout
+    text = (small_data / "cases" / "test-case.yaml").read_text()
+    assert text.count("- id: tc-take-tax-advice") == 1
+    assert rows(small_db, "select status, lesson from candidates where id = ?", [cid]) == [
+        ("accepted", "tc-take-tax-advice-early")]
+
+
+# -- file names, records and damaged databases ------------------------------------------------
+def test_a_file_name_that_is_not_utf8_is_named_and_skipped(small_db, small_data, tmp_path):
+    folder = tmp_path / "share"
+    folder.mkdir()
+    write(folder / "good.md", generated_doc(random.Random(6), 6, sections=1, paragraphs=2))
+    bad = os.path.join(os.fsencode(folder), b"bad\xffname.txt")
+    with open(bad, "wb") as fh:
+        fh.write(b"Commissioners should agree the budget early.\n")
+    result = kb("ingest", folder, "--case", "test-case", db=small_db, data=small_data,
+                check_exit=1)
+    assert "Traceback" not in result.stderr
+    assert "bad\\xffname.txt: the file name is not valid UTF-8" in result.stderr
+    assert rows(small_db, "select count(*) from documents") == [(1,)]
+
+
+def test_an_unwritable_record_leaves_nothing_in_the_database(small_db, small_data, tmp_path):
+    (small_data / "ingested").write_text("not a folder")  # every record write fails
+    paper = write(tmp_path / "paper.md", generated_doc(random.Random(8), 8, sections=1,
+                                                       paragraphs=2))
+    result = kb("ingest", paper, "--case", "test-case", db=small_db, data=small_data,
+                check_exit=1)
+    assert "Traceback" not in result.stderr and "Could not record paper.md" in result.stderr
+    assert rows(small_db, "select count(*) from documents") == [(0,)]
+    assert rows(small_db, "select count(*) from passages") == [(0,)]
+
+
+def test_a_damaged_database_is_reported_and_rebuilt_not_called_up_to_date(small_db,
+                                                                          small_data):
+    import sqlite3
+
+    with sqlite3.connect(small_db) as conn:
+        conn.execute("drop table items_fts")
+    conn.close()
+    refused = kb("search", "VAT", db=small_db, check_exit=1)
+    assert "Traceback" not in refused.stderr and "run `kb build`" in refused.stderr
+    rebuilt = kb("build", db=small_db, data=small_data, check_exit=0)
+    assert "up to date" not in rebuilt.stdout
+    kb("search", "VAT", "--mode", "keyword", db=small_db, check_exit=0)
+
+    # Corrupt pages: found by the build's integrity check, and rebuilt from data/.
+    size = small_db.stat().st_size
+    with open(small_db, "r+b") as fh:
+        fh.seek(size // 2)
+        fh.write(os.urandom(8192))
+    rebuilt = kb("build", db=small_db, data=small_data, check_exit=0)
+    assert "was damaged" in rebuilt.stdout and "up to date" not in rebuilt.stdout
+    with sqlite3.connect(small_db) as conn:
+        assert conn.execute("pragma integrity_check").fetchall() == [("ok",)]
+    conn.close()
