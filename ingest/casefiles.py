@@ -39,25 +39,46 @@ class Located:
         return None
 
 
+class _Loader(yaml.SafeLoader):
+    """Case files are written by hand and need no aliases; refused, an alias can neither
+    expand into a billion leaves (an alias bomb) nor refer to itself."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in case files: write the value "
+                "out", self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 def load_yaml(path: Path) -> Located:
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+        lines: dict[Path_, int] = {}
+        value = _to_python(node, (), lines) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise RecordErrors([RecordError(path, mark.line + 1 if mark else None, "YAML",
                                          str(exc.problem or exc))]) from None
     except UnicodeDecodeError:
         raise RecordErrors([RecordError(path, None, "file", "expected UTF-8 text")]) from None
-    lines: dict[Path_, int] = {}
-    value = _to_python(node, (), lines) if node is not None else None
     return Located(path, value, lines)
 
 
 def _to_python(node: yaml.Node, location: Path_, lines: dict[Path_, int]):
     lines[location] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
-        return {key.value: _to_python(child, location + (key.value,), lines)
-                for key, child in node.value}
+        mapping: dict = {}
+        for key, child in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise yaml.MarkedYAMLError(problem="a key must be plain text, not a list or "
+                                           "mapping", problem_mark=key.start_mark)
+            if key.value in mapping:
+                raise yaml.MarkedYAMLError(
+                    problem=f"duplicate key {key.value!r} (also on line "
+                    f"{lines[location + (key.value,)]})", problem_mark=key.start_mark)
+            mapping[key.value] = _to_python(child, location + (key.value,), lines)
+        return mapping
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(child, location + (i,), lines) for i, child in enumerate(node.value)]
     # Scalars go through the safe constructor so 2016 is an int and "yes" stays YAML's.

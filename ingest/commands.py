@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -13,9 +14,40 @@ from kb.cli import db_option
 
 def _data_option(command):
     return click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-                        default=config.data_dir, show_default="data/ or $LESSONS_DATA",
+                        default=None, show_default="the folder the database was built from, "
+                        "else $LESSONS_DATA or data/",
                         help="The data directory: case files, and the record of ingested "
                         "documents in data/ingested/.")(command)
+
+
+def data_for(db_path: Path, given: Path | None, *, same: bool) -> Path:
+    """The data folder a command works with: the one given (--data or $LESSONS_DATA), else
+    the one the database was built from, else data/. A database and the record of what was
+    ingested into it never disagree: with `same` (ingest, accept, reject), a folder other
+    than the database's own is refused rather than written to."""
+    import sqlite3
+
+    from kb.database import read_meta
+    from kb.errors import KbError
+
+    given = given or (Path(os.environ[config.DATA_ENV]) if os.environ.get(config.DATA_ENV)
+                      else None)
+    recorded = None
+    try:
+        conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            recorded = read_meta(conn).get("data_dir")
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass
+    if recorded and not Path(recorded).is_dir():
+        recorded = None  # a moved checkout: its old folder is gone
+    if same and given and recorded and Path(given).resolve() != Path(recorded):
+        raise KbError(f"{db_path} was built from {recorded}, where the record of its ingested "
+                      f"documents is kept, not from {given}: pass --data {recorded}, or first "
+                      f"rebuild it with `kb build --db {db_path} --data {given}`.")
+    return Path(given or recorded or config.data_dir())
 
 
 def _progress_bar():
@@ -34,6 +66,7 @@ def build(data_dir, force, db_path):
     """(Re)build the database from the case files in data/ (incremental, atomic)."""
     from ingest.build import build as run_build
 
+    data_dir = data_for(db_path, data_dir, same=False)
     with _progress_bar() as bar:
         task = None
 
@@ -50,9 +83,11 @@ def build(data_dir, force, db_path):
 
 def _shown(path: Path) -> str:
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
+        shown = str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    # A name that is not valid UTF-8 is shown with its odd bytes escaped, not a crash.
+    return os.fsencode(shown).decode("utf-8", "backslashreplace")
 
 
 @click.command()
@@ -83,6 +118,7 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
 
     from pydantic import TypeAdapter, ValidationError
     from ingest.pipeline import Ingester
+    from kb.errors import KbError
     from kb.records import PartialDate, Slug
 
     if not remove and not case:
@@ -94,6 +130,7 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
             except ValidationError as exc:
                 raise click.BadParameter(exc.errors()[0]["msg"].removeprefix("Value error, "),
                                          param_hint=option) from None
+    data_dir = data_for(db_path, data_dir, same=True)
     # kill (SIGTERM) rolls back like ctrl+c: the document in flight is not written.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 
@@ -116,6 +153,9 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
         _print_outcomes(ingester.report)
         click.echo("interrupted: the file in flight was not written; run the same command "
                    "again to finish (what is done is skipped)", err=True)
+        raise
+    except KbError:
+        _print_outcomes(ingester.report)  # what was committed before the error
         raise
     finally:
         ingester.close()
@@ -180,6 +220,7 @@ def candidates(cases, status, accept_id, reject_id, title, themes, stage, outcom
 
     if accept_id and reject_id:
         raise click.UsageError("--accept and --reject: one at a time.")
+    data_dir = data_for(db_path, data_dir, same=True)
     if accept_id:
         from ingest.build import build as run_build
 

@@ -19,8 +19,8 @@ import sqlite_utils
 from ingest.candidates import ThemeTagger, candidate_id, find
 from ingest.dates import written_date
 from ingest.manifest import Entry
-from ingest.passages import split
-from ingest.readers import Unreadable, read
+from ingest.bounded import read_and_split
+from ingest.readers import Unreadable
 from ingest.text import humanise
 from kb.items import Item, passage_item
 
@@ -49,8 +49,7 @@ class Prepared:
 def prepare(data: bytes, fmt: str, entry: Entry, tagger: ThemeTagger) -> Prepared:
     """Rows for a document read from `data`, described by `entry` (whose candidate
     decisions are applied). Raises Unreadable when there is no text to ingest."""
-    extracted = read(fmt, data)
-    passages = split(extracted)
+    extracted, passages = read_and_split(fmt, data)
     if not passages:
         hint = ": a scanned PDF needs text recognition (OCR) first" if fmt == "pdf" else ""
         raise Unreadable(f"no text found{hint}")

@@ -10,9 +10,12 @@ A file that cannot be read is reported with the reason and skipped; the run goes
 An interruption (ctrl+c, kill) rolls back the document in flight: rollback-journal
 transactions leave the database exactly as the last commit left it, and the next writer
 to open it (the next `kb ingest` or `kb build`) clears a journal a killed process left.
-ctrl+c and kill wait for the moment a commit and its record take, so the database never
-holds a document its record lacks; only kill -9 in that moment can leave one unrecorded,
-and the next `kb ingest` of the file records it (`kb build` keeps it meanwhile).
+The record is written just before the commit and taken back if the commit fails, so the
+database never holds a document its record lacks (an unwritable data/ingested/ fails the
+document, not just its record); kill -9 between the two leaves a record of a document
+the database lacks, which the next `kb build` reads again from its file. An ingest holds
+the database's writer lock for its run (other writers wait), and embeds each document
+before its transaction, so the database's own write lock is held only to write rows.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from ingest import documents
 from ingest.candidates import ThemeTagger
 from ingest.manifest import Entry, Manifest
 from ingest.readers import DEFAULT_MAX_MB, MB, Unreadable, check
-from kb.database import connect_readonly, read_meta
+from kb.database import connect_readonly, read_meta, recover, writer_lock
 from kb.embeddings import (Embedder, check_same_model, load_embedder, model_name,
                            resolve_model_dir)
 from kb.errors import DatabaseError, KbError
@@ -99,6 +102,16 @@ class Ingester:
                  model_dir: Path | None = None,
                  max_bytes: int = DEFAULT_MAX_MB * MB):
         self.db_path = Path(db_path)
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(writer_lock(self.db_path))
+        try:
+            self._open(data_dir, embedder, model_dir, max_bytes)
+        except BaseException:
+            self._lock.close()
+            raise
+
+    def _open(self, data_dir, embedder, model_dir, max_bytes) -> None:
+        recover(self.db_path)  # before any read: a killed writer's journal is rolled back
         conn = connect_readonly(self.db_path)  # says what to do if it is missing or foreign
         built_with = read_meta(conn).get("model")
         conn.close()
@@ -120,7 +133,10 @@ class Ingester:
         self.report = IngestReport()
 
     def close(self) -> None:
-        self.db.close()
+        try:
+            self.db.close()
+        finally:
+            self._lock.close()
 
     @property
     def tagger(self) -> ThemeTagger:
@@ -159,13 +175,19 @@ class Ingester:
         files: dict[Path, None] = {}
         for path in map(Path, paths):
             if path.is_dir():
-                for found in sorted(path.rglob("*")):
-                    if found.is_file() and not _ignored(found.relative_to(path)):
-                        files[found.resolve()] = None
+                found = [f for f in sorted(path.rglob("*"))
+                         if f.is_file() and not _ignored(f.relative_to(path))]
             elif path.is_file():
-                files[path.resolve()] = None
+                found = [path]
             else:
                 self.report.outcomes.append(Outcome(path, "failed", "no such file or folder"))
+                continue
+            for file in found:
+                if _encodable(file):
+                    files[file.resolve()] = None
+                else:  # the database and the record hold names as UTF-8 text
+                    self.report.outcomes.append(Outcome(file, "failed", "the file name is not "
+                                                        "valid UTF-8: rename the file"))
         return list(files)
 
     def _ingest_file(self, path: Path, case: str, title: str | None,
@@ -195,6 +217,7 @@ class Ingester:
         prepared = documents.prepare(data, fmt, entry, self.tagger)
         items = prepared.items
         plan = self.store.plan(items, reuse_from=[self.db.conn])  # before old vectors go
+        vectors, embedded = self.store.embed(items, plan)
         replaced = stale | ({doc_id} if row else set())
         with self._transaction(path, record=lambda: self._record(entry, stale)):
             cases = {r[0] for r in self.db.execute(
@@ -207,7 +230,7 @@ class Ingester:
             new_case = documents.ensure_case(self.db, case)
             documents.write(self.db, prepared)
             write_items(self.db, items)
-            embedded = self.store.store(self.db, items, plan)
+            self.store.write(self.db, items, vectors)
         if new_case:
             self.report.new_cases.append(case)
         self.report.embedded += embedded.embedded
@@ -249,22 +272,32 @@ class Ingester:
 
     # -- helpers --------------------------------------------------------------------
     @contextlib.contextmanager
-    def _transaction(self, path: Path, *, record: Callable[[], None]):
+    def _transaction(self, path: Path, *, record: Callable[[], Callable[[], None]]):
         """One document's writes, committed together with its record under data/ingested/
-        or not at all. ctrl+c and kill (SIGTERM) wait while the commit and the record are
-        written, so a document is never in the database without its record."""
-        self.db.begin()
+        or not at all: the record is written just before the commit (`record` returns how
+        to take it back) and taken back if the commit fails. ctrl+c and kill (SIGTERM) wait
+        while the record and the commit are written."""
+        self.db.execute("begin immediate")  # the write lock now, not at the first write
         try:
             yield
             with _signals_held():
-                self.db.commit()
-                record()
+                try:
+                    undo = record()
+                except OSError as exc:
+                    raise KbError(f"Could not record {path.name} in {self.manifest.dir} "
+                                  f"({exc.strerror or exc}): nothing of it was written; make "
+                                  "that folder writable and run the command again.") from None
+                try:
+                    self.db.conn.commit()
+                except BaseException:
+                    undo()
+                    raise
         except sqlite3.Error as exc:
-            self.db.rollback()
+            self.db.conn.rollback()
             raise DatabaseError(f"Could not write to {self.db_path} ({exc}); nothing of "
                                 f"{path.name} was written.") from None
         except BaseException:
-            self.db.rollback()
+            self.db.conn.rollback()
             raise
 
     def _document_row(self, doc_id: str) -> dict | None:
@@ -278,15 +311,29 @@ class Ingester:
         found = {r[0] for r in self.db.execute("select id, path from documents") if matches(r[1])}
         return found | {e.id for e in self.entries.values() if matches(e.path)}
 
-    def _record(self, entry: Entry, replaced: set[str] | tuple) -> None:
+    def _record(self, entry: Entry, replaced: set[str] | tuple) -> Callable[[], None]:
+        """Record `entry` (and forget what it replaces); returns how to take that back."""
+        before = {i: self.entries.get(i) for i in (entry.id, *replaced)}
         self.manifest.save(entry)
         self.entries[entry.id] = entry
         for old in replaced:
             self._forget(old)
+        return lambda: self._restore(before)
 
-    def _forget(self, doc_id: str) -> None:
+    def _forget(self, doc_id: str) -> Callable[[], None]:
+        before = {doc_id: self.entries.get(doc_id)}
         self.manifest.delete(doc_id)
         self.entries.pop(doc_id, None)
+        return lambda: self._restore(before)
+
+    def _restore(self, before: dict[str, Entry | None]) -> None:
+        for doc_id, entry in before.items():
+            if entry is None:
+                self.manifest.delete(doc_id)
+                self.entries.pop(doc_id, None)
+            else:
+                self.manifest.save(entry)
+                self.entries[doc_id] = entry
 
 
 @contextlib.contextmanager
@@ -314,6 +361,14 @@ def _ignored(relative: Path) -> bool:
     name = relative.name
     return (any(part.startswith(".") for part in relative.parts) or name.startswith("~$")
             or name in IGNORED_NAMES)
+
+
+def _encodable(path: Path) -> bool:
+    try:
+        str(path.resolve()).encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _now() -> str:

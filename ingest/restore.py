@@ -32,13 +32,14 @@ class Restored:
 
 
 def pending(old: sqlite3.Connection, data_dir: Path) -> bool:
-    """Whether a build would read a recorded document again: one the database lacks whose
-    file is there (a cheap check, for deciding whether the database is up to date)."""
+    """Whether a build would change the ingested documents: read again a recorded one the
+    database lacks whose file is there, or drop one the record lacks (a cheap check, for
+    deciding whether the database is up to date)."""
     manifest = Manifest(data_dir)
     entries = manifest.entries()
-    if not entries:
-        return False
     have = {r[0] for r in old.execute("select id from documents")}
+    if have - entries.keys():
+        return True
     return any(manifest.file_of(e).is_file() for e in entries.values() if e.id not in have)
 
 

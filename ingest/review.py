@@ -35,7 +35,7 @@ from pathlib import Path
 from ingest.casefiles import CASES_DIR, SOURCES_FILE, read_corpus
 from ingest.manifest import Manifest
 from ingest.text import humanise, sentences
-from kb.database import atomic_replace, connect_readonly
+from kb.database import atomic_replace, connect_readonly, recover, writer_lock
 from kb.errors import KbError
 from kb.vocabulary import OUTCOMES, STAGES, THEMES
 
@@ -66,8 +66,15 @@ class Accepted:
 def accept(db_path: Path, data_dir: Path, candidate_id: str, *, title: str | None = None,
            themes: tuple[str, ...] = (), stage: str | None = None,
            outcome: str = "guidance") -> Accepted:
-    """Write candidate `candidate_id` into its case's YAML file as a curated lesson."""
-    data_dir = Path(data_dir)
+    """Write candidate `candidate_id` into its case's YAML file as a curated lesson. Holds
+    the writer lock, so it waits for an ingest or build instead of failing halfway; run
+    again after a failure, it finds the lesson it wrote rather than writing a second."""
+    with writer_lock(db_path):
+        recover(db_path)
+        return _accept(db_path, Path(data_dir), candidate_id, title, themes, stage, outcome)
+
+
+def _accept(db_path, data_dir, candidate_id, title, themes, stage, outcome) -> Accepted:
     candidate, passage, document = _load(db_path, candidate_id)
     if candidate["status"] == "accepted":
         raise KbError(f"Candidate {candidate_id} was already accepted as lesson "
@@ -79,18 +86,23 @@ def accept(db_path: Path, data_dir: Path, candidate_id: str, *, title: str | Non
     _check("outcome", outcome, OUTCOMES)
 
     corpus = read_corpus(data_dir)  # the curated files must be valid before we add to them
-    yaml = _yaml()
     slug = candidate["case"]
     case_path = data_dir / CASES_DIR / f"{slug}.yaml"
+    written = _written_before(corpus, candidate, document)
+    if written:  # an earlier accept wrote the lesson, then failed before recording it
+        _record_decision(db_path, data_dir, candidate, "accepted", written)
+        return Accepted(candidate_id, written, case_path, document["id"], False)
+    yaml = _yaml()
     sources_path = data_dir / SOURCES_FILE
-    sources = yaml.load(sources_path.read_text(encoding="utf-8"))
+    sources_text = sources_path.read_bytes().decode("utf-8")  # as it is: line endings too
+    sources = yaml.load(sources_text)
     source_id = document["id"]
     if all(s["id"] != source_id for s in sources["sources"]):
         sources["sources"].append(_source(document))
 
     new_case_file = not case_path.exists()
-    case_file = yaml.load(case_path.read_text(encoding="utf-8")) if not new_case_file \
-        else _stub_case_file(slug, source_id)
+    case_text = "" if new_case_file else case_path.read_bytes().decode("utf-8")
+    case_file = yaml.load(case_text) if not new_case_file else _stub_case_file(slug, source_id)
     if source_id not in case_file["case"]["sources"]:
         case_file["case"]["sources"].append(source_id)
     lesson_ids = {lesson.id for case in corpus.cases for lesson in case.lessons}
@@ -107,19 +119,34 @@ def accept(db_path: Path, data_dir: Path, candidate_id: str, *, title: str | Non
                f"{passage['locator']}): review every field, fill in any 'Not yet recorded', "
                "and add the questions it answers.")
 
-    _write_validated(data_dir, {sources_path: _dump(yaml, sources),
-                                case_path: _dump(yaml, case_file)})
+    _write_validated(data_dir, {sources_path: _dump(yaml, sources, sources_text),
+                                case_path: _dump(yaml, case_file, case_text)})
     _record_decision(db_path, data_dir, candidate, "accepted", lesson_id)
     return Accepted(candidate_id, lesson_id, case_path, source_id, new_case_file)
 
 
 def reject(db_path: Path, data_dir: Path, candidate_id: str) -> None:
     """Mark a candidate as not a lesson; it stays out of `kb candidates` from then on."""
-    candidate, _, _ = _load(db_path, candidate_id)
-    if candidate["status"] == "accepted":
-        raise KbError(f"Candidate {candidate_id} is already lesson {candidate['lesson']}: "
-                      f"remove that lesson from data/cases/{candidate['case']}.yaml instead.")
-    _record_decision(db_path, data_dir, candidate, "rejected", None)
+    with writer_lock(db_path):
+        recover(db_path)
+        candidate, _, _ = _load(db_path, candidate_id)
+        if candidate["status"] == "accepted":
+            raise KbError(f"Candidate {candidate_id} is already lesson {candidate['lesson']}: "
+                          f"remove that lesson from data/cases/{candidate['case']}.yaml instead.")
+        _record_decision(db_path, data_dir, candidate, "rejected", None)
+
+
+def _written_before(corpus, candidate: dict, document: dict) -> str | None:
+    """The id of a lesson already in the case file that was accepted from this candidate
+    (it cites the candidate's document with the candidate's sentence), if any."""
+    for case_file in corpus.cases:
+        if case_file.case.slug != candidate["case"]:
+            continue
+        for lesson in case_file.lessons:
+            if any(e.source == document["id"] and e.paraphrase == candidate["text"]
+                   for e in lesson.evidence):
+                return lesson.id
+    return None
 
 
 def listing(db_path: Path, *, cases: tuple[str, ...] = (),
@@ -181,10 +208,17 @@ def _yaml():
     return yaml
 
 
-def _dump(yaml, data) -> str:
+def _dump(yaml, data, like: str = "") -> str:
+    """`data` as YAML laid out like the file's text `like`: its lines before a leading
+    `---` (which ruamel.yaml drops) and its line endings are kept, so an edit changes only
+    what it adds."""
     out = io.StringIO()
     yaml.dump(data, out)
-    return out.getvalue()
+    text = out.getvalue()
+    head = re.match(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*---[ \t]*\r?\n", like)
+    if head:
+        text = head.group(0).replace("\r\n", "\n") + text
+    return text.replace("\n", "\r\n") if "\r\n" in like else text
 
 
 def _seq(values: list, *, flow: bool = False):
@@ -290,30 +324,44 @@ def _write_validated(data_dir: Path, texts: dict[Path, str]) -> None:
         shutil.copy(data_dir / SOURCES_FILE, trial / SOURCES_FILE)
         shutil.copytree(data_dir / CASES_DIR, trial / CASES_DIR)
         for path, text in texts.items():
-            (trial / path.relative_to(data_dir)).write_text(text, encoding="utf-8")
+            (trial / path.relative_to(data_dir)).write_bytes(text.encode("utf-8"))
         read_corpus(trial)  # raises RecordErrors, naming the problem, before any write
     for path, text in texts.items():
         with atomic_replace(path) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+            tmp.write_bytes(text.encode("utf-8"))
 
 
 def _record_decision(db_path: Path, data_dir: Path, candidate: dict, status: str,
                      lesson: str | None) -> None:
-    """The decision goes to data/ingested/ (what a rebuild follows) and the database."""
+    """The decision goes to data/ingested/ (what a rebuild follows) and the database,
+    both or neither: the database's write lock is taken first, the record written, then
+    the database committed (or the record put back)."""
     manifest = Manifest(data_dir)
     entry = manifest.entries().get(candidate["document"])
-    if entry is not None:
-        entry.accepted.pop(candidate["id"], None)
-        entry.rejected = [c for c in entry.rejected if c != candidate["id"]]
-        if status == "accepted":
-            entry.accepted[candidate["id"]] = lesson
-        else:
-            entry.rejected.append(candidate["id"])
-        manifest.save(entry)
-    conn = sqlite3.connect(db_path)
+    conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
     try:
-        with conn:
-            conn.execute("update candidates set status = ?, lesson = ? where id = ?",
-                         [status, lesson, candidate["id"]])
+        conn.execute("begin immediate")
+        conn.execute("update candidates set status = ?, lesson = ? where id = ?",
+                     [status, lesson, candidate["id"]])
+        if entry is not None:
+            before = entry.model_copy(deep=True)
+            entry.accepted.pop(candidate["id"], None)
+            entry.rejected = [c for c in entry.rejected if c != candidate["id"]]
+            if status == "accepted":
+                entry.accepted[candidate["id"]] = lesson
+            else:
+                entry.rejected.append(candidate["id"])
+            manifest.save(entry)
+        try:
+            conn.execute("commit")
+        except sqlite3.Error:
+            if entry is not None:
+                manifest.save(before)
+            raise
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("rollback")
+        raise KbError(f"Could not record the decision in {db_path} ({exc}): nothing was "
+                      "changed there; run the same command again.") from None
     finally:
         conn.close()

@@ -94,6 +94,14 @@ class EmbeddingStore:
     def store(self, db: sqlite_utils.Database, items: list[Item], plan: "EmbedPlan", *,
               progress: Callable[[int], None] | None = None) -> EmbedReport:
         """Embed what `plan` says is new, then write a vector row for every item."""
+        vectors, report = self.embed(items, plan, progress=progress)
+        self.write(db, items, vectors)
+        return report
+
+    def embed(self, items: list[Item], plan: "EmbedPlan", *,
+              progress: Callable[[int], None] | None = None) -> tuple[dict[str, bytes], EmbedReport]:
+        """The vector of every item by content hash: reused, or computed now. No database
+        is touched, so an ingest embeds before it takes the write lock."""
         report = EmbedReport(reused=plan.reused, embedded=len(items) - plan.reused)
         vectors = dict(plan.known)
         if plan.texts:
@@ -101,11 +109,13 @@ class EmbeddingStore:
             encoded = self.embedder.encode(list(plan.texts.values()), progress=progress)
             report.seconds = time.perf_counter() - started
             vectors.update(zip(plan.texts.keys(), (to_blob(v) for v in encoded)))
+        return vectors, report
+
+    def write(self, db: sqlite_utils.Database, items: list[Item], vectors: dict[str, bytes]) -> None:
         db["embeddings"].upsert_all(
             ({"kind": i.kind, "id": i.id, "model": self.model, "content_hash": i.content_hash,
               "vector": vectors[i.content_hash]} for i in items),
             pk=("kind", "id"), batch_size=500)
-        return report
 
 
 @dataclass

@@ -46,19 +46,33 @@ def briefing_markdown(lessons: list[Lesson], *, today: date) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_briefing(path: Path, lessons: list[Lesson], *, today: date) -> Path:
-    """Write the briefing to `path` (~ expanded); KbError in one sentence if it can't."""
+class BriefingExists(KbError):
+    """The file is there already: it may be an earlier briefing with the user's notes."""
+
+
+def write_briefing(path: Path, lessons: list[Lesson], *, today: date,
+                   replace: bool = False) -> Path:
+    """Write the briefing to `path` (~ expanded); KbError in one sentence if it can't, and
+    BriefingExists rather than overwrite a file unless `replace`."""
     if not lessons:
         raise KbError("The shortlist is empty: add lessons with space or a first.")
     path = Path(path).expanduser()
     if path.is_dir():
         raise KbError(f"{path} is a directory: give a file name, such as briefing.md.")
     try:
-        path.write_text(briefing_markdown(lessons, today=today), encoding="utf-8")
+        with open(path, "w" if replace else "x", encoding="utf-8") as out:
+            out.write(briefing_markdown(lessons, today=today))
+    except FileExistsError:
+        raise BriefingExists(f"{path} already exists (with any notes added to it): press "
+                             "Export again to replace it, or change the name.") from None
     except OSError as exc:
         raise KbError(f"Cannot write {path}: {exc.strerror or exc}.") from None
     return path
 
 
-def default_file_name(today: date) -> str:
-    return f"lessons-briefing-{today.isoformat()}.md"
+def default_file_name(today: date, folder: Path = Path(".")) -> str:
+    """Today's briefing name, numbered past any briefing of the same day in `folder`."""
+    name, number = f"lessons-briefing-{today.isoformat()}.md", 2
+    while (folder / name).exists():
+        name, number = f"lessons-briefing-{today.isoformat()}-{number}.md", number + 1
+    return name

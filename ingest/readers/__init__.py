@@ -18,6 +18,7 @@ import codecs
 import importlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def read(fmt: str, data: bytes) -> Extracted:
     module = importlib.import_module(f"{__name__}.{fmt}")
     try:
         extracted = module.read(data)
-    except Unreadable:
+    except (Unreadable, MemoryError):
         raise
     except Exception as exc:  # a parser's own error on a damaged file: say which and why
         raise Unreadable(f"damaged or not really {module.NAME} ({type(exc).__name__}: "
@@ -134,6 +135,11 @@ def plausible_title(value: object) -> str | None:
 
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# What a .docx/.pptx may unpack to: everything (images are stored compressed already, so a
+# real file unpacks to little more than its size), and its XML, which is what the readers
+# parse (a few MB for a long report; a zip bomb of 472 KB unpacked to 150 MB of it).
+MAX_UNPACKED = 200 * MB
+MAX_UNPACKED_XML = 40 * MB
 
 
 def office_package(data: bytes, old_format: str):
@@ -144,7 +150,34 @@ def office_package(data: bytes, old_format: str):
         if "EncryptionInfo".encode("utf-16-le") in data:
             raise Unreadable("encrypted: it needs a password to open; save an unprotected copy")
         raise Unreadable(f"{old_format} (the file is in the old binary format)")
+    _check_unpacked(data)
     return io.BytesIO(data)
+
+
+def _check_unpacked(data: bytes) -> None:
+    """Refuse a package that unpacks to more than the readers should hold, from the sizes
+    its directory declares (zipfile never inflates a member past its declared size)."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return  # not a zip: the reader says the file is damaged
+    total = sum(m.file_size for m in members)
+    xml = sum(m.file_size for m in members if m.filename.endswith((".xml", ".rels")))
+    if total > MAX_UNPACKED or xml > MAX_UNPACKED_XML:
+        raise Unreadable(f"unpacks to {_mb(total)} ({_mb(xml)} of it XML; the limits are "
+                         f"{_mb(MAX_UNPACKED)} and {_mb(MAX_UNPACKED_XML)}): a zip bomb, or a "
+                         "document to split into smaller ones")
+
+
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f")
+
+
+def looks_binary(data: bytes) -> bool:
+    """Bytes no text file holds: a NUL, or control characters in more than one byte of
+    twenty (random bytes have one in eight) of the first 64 KB. UTF-16 (with its BOM)
+    is text with NULs and is decoded before this is asked."""
+    head = data[:65536]
+    return b"\x00" in head or len(head) - len(head.translate(None, _CONTROL)) > len(head) / 20
 
 
 def decode_text(data: bytes) -> str:
@@ -152,7 +185,7 @@ def decode_text(data: bytes) -> str:
     or Windows-1252; anything with NUL bytes in it is not text."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
-    if b"\x00" in data[:65536]:
+    if looks_binary(data):
         raise Unreadable("binary content, not text")
     for encoding in ("utf-8-sig", "cp1252"):
         try:

@@ -8,7 +8,9 @@ in document order and broken at every block element, so a list item, a table row
 
 from __future__ import annotations
 
-from ingest.readers import Block, Extracted, Section, plausible_title
+import codecs
+
+from ingest.readers import Block, Extracted, Section, Unreadable, looks_binary, plausible_title
 from ingest.text import clean
 
 NAME = "an HTML page"
@@ -25,6 +27,8 @@ FURNITURE = ["script", "style", "noscript", "template", "svg", "canvas", "nav", 
 def read(data: bytes) -> Extracted:
     from bs4 import BeautifulSoup, UnicodeDammit
 
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and looks_binary(data):
+        raise Unreadable("binary content, not an HTML page")
     # The page's declared charset first, then UTF-8, then Windows-1252 (never a lossy guess).
     text = UnicodeDammit(data, user_encodings=["utf-8", "windows-1252"], is_html=True)
     soup = BeautifulSoup(text.unicode_markup or "", "lxml")

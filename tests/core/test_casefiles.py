@@ -89,3 +89,21 @@ def test_a_source_link_must_be_a_web_address(data_copy):
     (error,) = _errors(data_copy)
     assert error.path == str(path) and error.field.endswith(".url")
     assert "http://" in error.problem and error.line == _line_of(path, "javascript:")
+
+
+@pytest.mark.parametrize("yaml_text, line, problem", [
+    # An alias bomb: each level ten aliases of the one before (the audit's had 10^8 leaves).
+    ("".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" if i else "l0: &l0 [x]\n"
+             for i in range(6)) + "case: *l5\n", 2, "aliases (*name) are not allowed"),
+    ("case: &x {self: *x}\n", 1, "aliases (*name) are not allowed"),
+    ("case:\n  ? [a, b]\n  : value\n", 2, "a key must be plain text"),
+    ("case:\n  name: One\n  name: Two\n", 3, "duplicate key 'name' (also on line 2)"),
+])
+def test_hostile_yaml_is_refused_with_file_and_line(data_copy, yaml_text, line, problem):
+    path = data_copy / "cases" / "dudley.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(RecordErrors) as caught:
+        read_corpus(data_copy)
+    (error,) = caught.value.errors
+    assert (error.path, error.line) == (str(path), line)
+    assert problem in error.problem

@@ -4,6 +4,7 @@ each test, real sample files of every format, and an ingester with the session's
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,14 @@ from ingest_samples import BOARD_PAPER, WRITERS
 
 
 @pytest.fixture
-def db(built_db, tmp_path) -> Path:
-    """A copy of the database built from data/, for one test to ingest into."""
+def db(built_db, tmp_path, data_copy) -> Path:
+    """A copy of the database built from data/, for one test to ingest into, as if built
+    from the test's copy of data/ (the same files): the folder its ingests are recorded in."""
     path = tmp_path / "lessons.db"
     shutil.copy(built_db, path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("update meta set value = ? where key = 'data_dir'", [str(data_copy.resolve())])
+    conn.close()
     return path
 
 

@@ -240,3 +240,14 @@ def test_sections_with_no_words_are_dropped(tmp_path):
     path = write_pptx(tmp_path / "deck.pptx", Doc("Deck", [
         Section("Divider slide"), Section("Content", ["Real words on this slide."])]))
     assert [p.locator for p in passages_of(path)] == ["slide 2"]
+
+
+@pytest.mark.parametrize("name", ["random.html", "random.htm", "random.md"])
+def test_random_bytes_are_not_read_as_a_page(tmp_path, name):
+    import random
+
+    rng = random.Random(11)
+    path = tmp_path / name
+    # Random bytes, but with the NULs taken out: the control characters still give them away.
+    path.write_bytes(bytes(rng.randrange(1, 256) for _ in range(20_000)))
+    assert reason(path).startswith("binary content, not ")

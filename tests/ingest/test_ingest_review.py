@@ -182,3 +182,18 @@ def test_a_broken_case_file_is_reported_before_anything_is_written(reviewed, db,
     assert (data_copy / "sources.yaml").read_text() == sources_before
     assert rows(db, "select status from candidates where id = ?", [reviewed["should"]]) == [
         ("candidate",)]
+
+
+def test_accepting_keeps_a_leading_document_marker_comments_and_crlf(reviewed, db, data_copy):
+    case_path = data_copy / "cases" / "west-london.yaml"
+    sources_path = data_copy / "sources.yaml"
+    header = "# West London: curated by the programme office.\n# Do not reorder.\n---\n"
+    for path in (case_path, sources_path):
+        path.write_bytes((header + path.read_text()).replace("\n", "\r\n").encode())
+    case_before, sources_before = case_path.read_bytes(), sources_path.read_bytes()
+    review.accept(db, data_copy, reviewed["lesson"], title="Take tax advice early")
+    for before, after in ((case_before, case_path.read_bytes()),
+                          (sources_before, sources_path.read_bytes())):
+        assert after.startswith(header.replace("\n", "\r\n").encode())
+        assert b"\n" not in after.replace(b"\r\n", b""), "every line keeps its CRLF"
+        assert only_additions(before.decode(), after.decode())

@@ -138,3 +138,27 @@ async def test_y_copies_a_lesson_as_markdown(make_app):
         assert app.clipboard.startswith("## Nobody funded the VAT")
         assert app.shortlist.ids == ("uc-vat-llp-unfunded",)
         assert "★ shortlisted" in plain(app.screen.query_one("#text"))
+
+
+async def test_export_never_overwrites_an_earlier_briefing_without_asking(make_app, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    earlier = tmp_path / "lessons-briefing-2025-03-14.md"
+    earlier.write_text("# This morning's briefing\n\nMy notes from the meeting.\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await shortlist_two(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        box = app.screen.query_one("#path", Input)
+        assert box.value == "lessons-briefing-2025-03-14-2.md"  # the next free name
+        box.value = earlier.name
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        assert "already exists" in plain(app.screen.query_one("#error"))
+        assert "My notes from the meeting." in earlier.read_text()
+        await pilot.press("enter")  # asked, and confirmed
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportScreen)
+        assert earlier.read_text().startswith("# Lessons briefing: 2 lessons")

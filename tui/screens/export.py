@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from kb.catalog import Lesson
 from kb.errors import KbError
-from tui.briefing import default_file_name, write_briefing
+from tui.briefing import BriefingExists, default_file_name, write_briefing
 from tui.labels import plural
 
 
@@ -28,6 +28,7 @@ class ExportScreen(ModalScreen[Path | None]):
         super().__init__()
         self.lessons = lessons
         self.today = today
+        self._replace: str | None = None  # the name the user was warned exists
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -58,7 +59,12 @@ class ExportScreen(ModalScreen[Path | None]):
             self.query_one("#error", Static).update("Type a file name.")
             return
         try:
-            path = write_briefing(Path(name), self.lessons, today=self.today)
+            path = write_briefing(Path(name), self.lessons, today=self.today,
+                                  replace=name == self._replace)
+        except BriefingExists as exc:
+            self._replace = name  # Export again with the same name replaces it
+            self.query_one("#error", Static).update(Text(str(exc)))
+            return
         except KbError as exc:
             self.query_one("#error", Static).update(Text(str(exc)))
             return
