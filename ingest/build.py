@@ -21,6 +21,7 @@ from kb.database import atomic_replace, connect_readonly, read_meta
 from kb.embeddings import load_embedder, model_name, resolve_model_dir
 from kb.errors import DatabaseError
 from kb.items import Item, case_file_items, passage_item
+from kb.glossary import META_KEY as GLOSSARY_META
 from kb.neighbours import word_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
 from kb.store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
@@ -57,7 +58,7 @@ class BuildReport:
 
 # Bump when what a build writes changes without a schema change (item texts, word vectors),
 # so that existing databases are rebuilt rather than reported up to date.
-BUILD_FORMAT = 3
+BUILD_FORMAT = 4  # 4: NFKC-normalised item text, the glossary stored in meta
 
 
 def fingerprint(files: list[Path], model: str) -> str:
@@ -111,6 +112,7 @@ def build(db_path: Path, data_dir: Path, *, force: bool = False, model_dir: Path
                     {"key": "fingerprint", "value": stamp},
                     {"key": "model", "value": model},
                     {"key": "dimensions", "value": str(_dimensions(db))},
+                    {"key": GLOSSARY_META, "value": corpus.glossary.to_json()},
                     {"key": "built_at", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
                 ], replace=True)
             db.conn.execute("vacuum")

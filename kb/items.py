@@ -8,6 +8,7 @@ one re-embeds every record of that kind on the next build.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict, dataclass, field
 
 from kb.embeddings import content_hash
@@ -30,6 +31,10 @@ class Item:
     content_hash: str = field(init=False)
 
     def __post_init__(self):
+        # NFKC, as queries are (kb/query.py): full-width letters and ligatures are indexed
+        # as the letters a user types.
+        for name in ("title", "text"):
+            object.__setattr__(self, name, unicodedata.normalize("NFKC", getattr(self, name)))
         object.__setattr__(self, "content_hash", content_hash(self.text))
 
     def row(self) -> dict:
