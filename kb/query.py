@@ -49,6 +49,15 @@ def clean_query(text: str) -> str:
     return query
 
 
+def too_long(text: str) -> None:
+    """QueryError for a query longer than the engine reads (for front-ends that refuse
+    rather than cut it short)."""
+    length = len(normalise(text))
+    if length > MAX_QUERY_CHARS:
+        raise QueryError(f"The query is {length:,} characters long: keep it under "
+                         f"{MAX_QUERY_CHARS:,}.")
+
+
 def terms(text: str) -> list[str]:
     """The distinct words of `text`, lower-cased, in order, without stop words."""
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))

@@ -18,6 +18,7 @@ The embedder is loaded on demand. Interactive front-ends load it in the backgrou
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -251,20 +252,46 @@ class SearchEngine:
             raise QueryError(f"Unknown search mode {mode!r}: use one of {', '.join(MODES)}.")
         if limit < 1:
             raise QueryError("The limit must be at least 1.")
-        parsed = self.parse(query)
         notice = None
         effective = mode
         if mode != "keyword" and not self.embedder_ready and not wait_for_model:
             effective, notice = "keyword", "Semantic search is still loading: keyword results for now."
-        if effective != "keyword":
-            parsed = parsed.with_expansions(
-                self.neighbours.expansions(parsed.words, self.load_embedder()))
+        parsed = self.prepare(query, effective)
         ranked = self.rank(parsed, effective, max(limit * 5, 50), filters)
         hits = self._hits(ranked[:limit], parsed)
         return Results(query=parsed.text, mode=effective, hits=hits,
                        seconds=time.perf_counter() - started, notice=notice,
-                       answered=relevance.answered(effective, ranked[0][1] if ranked else None),
-                       parsed=parsed)
+                       answered=self._answered(parsed, effective, ranked), parsed=parsed)
+
+    def _answered(self, query: Query, mode: str, ranked: list[tuple]) -> bool:
+        if not ranked:
+            return False
+        best, _, cosine, _ = ranked[0]
+        return relevance.answered(mode, cosine, self.coverage(query, best))
+
+    def coverage(self, query: Query, item: int) -> float:
+        """The share of the query's words (weighted by idf) that the item holds, compared
+        as stems: low when the best hit shares only common words with the question."""
+        words = [w for w in query.words if len(w) > 1]
+        if not words:
+            return 0.0
+        with self._lock:
+            (documents,) = self.conn.execute("select count(*) from items").fetchone()
+            text = self.conn.execute("select title || ' ' || text from items where item = ?",
+                                     [item]).fetchone()[0]
+            frequency = {w: (self.conn.execute("select doc from items_fts_vocab where term = ?",
+                                               [_stem(w)]).fetchone() or (0,))[0] for w in words}
+        weight = {w: math.log((documents + 1) / (frequency[w] + 0.5)) for w in words}
+        held = matching_words(words, text)
+        return sum(weight[w] for w in held) / (sum(weight.values()) or 1.0)
+
+    def prepare(self, text: str, mode: str) -> Query:
+        """The parsed query and, for the model, the record words nearest to words no record
+        uses (kb/neighbours.py)."""
+        parsed = self.parse(text)
+        if mode == "keyword":
+            return parsed
+        return parsed.with_expansions(self.neighbours.expansions(parsed.words, self.load_embedder()))
 
     def parse(self, text: str) -> Query:
         """What was typed as a `Query`: normalised, misspellings corrected, glossary

@@ -1,0 +1,143 @@
+"""Calibrate the relevance scale, the hybrid blend and the "answered" decision (kb/relevance.py).
+
+    .venv/bin/python bench/calibrate.py [--db PATH] [--write]
+
+Tune data: the public in-scope query sets (tests/queries/*.yaml) and
+tests/queries/out-of-scope/tune.yaml. Held out, reported only: tests/queries/holdout/*.yaml
+and tests/queries/out-of-scope/holdout.yaml. Per mode it fits
+  1. the hybrid blend (1 - w)·cosine + w·keyword: w by MRR@10 on the public questions;
+  2. a logistic curve from the mode's score to "this hit is a listed answer" (the one
+     relevance scale, read by the bands);
+  3. the answered decision: a logistic boundary on (best hit's cosine, the share of the
+     query's words, by idf, that the best hit holds), shifted so that at most 5% of tune
+     in-scope questions are flagged;
+then prints the chosen values and the tune and held-out rates. With --write it rewrites the
+calibrated block of kb/relevance.py. Re-run it after any change of model or data (the
+int8 model swap included): it is the one command that recalibrates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kb import config, relevance  # noqa: E402
+from kb.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files  # noqa: E402
+from kb.search import MODES, open_engine  # noqa: E402
+
+OUT_OF_SCOPE = QUERY_DIR / "out-of-scope"
+MAX_IN_SCOPE_FLAGGED = 0.05
+DEPTH = 300
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, default=config.default_db())
+    parser.add_argument("--write", action="store_true", help="rewrite kb/relevance.py's constants")
+    args = parser.parse_args()
+    engine = open_engine(args.db)
+    sets = {"public": load_queries(query_files()),
+            "out-of-scope tune": load_queries([OUT_OF_SCOPE / "tune.yaml"]),
+            "held-out": load_queries([HOLDOUT_DIR / "holdout.yaml"]),
+            "lay (held out)": load_queries([HOLDOUT_DIR / "lay.yaml"]),
+            "out-of-scope held out": load_queries([OUT_OF_SCOPE / "holdout.yaml"])}
+    curves, answered = {}, {}
+    for mode in MODES:
+        print(f"\n== {mode} ==", flush=True)
+        data = {name: [_candidates(engine, q, mode) for q in queries]
+                for name, queries in sets.items()}
+        weight = {"semantic": 0.0, "keyword": 1.0}.get(mode)
+        if weight is None:
+            weight = max(np.linspace(0, 1, 21), key=lambda w: _mrr(data["public"], w))
+        print(f"blend weight on keyword: {weight:.2f} "
+              f"(public MRR@10 {_mrr(data['public'], weight):.3f})")
+        intercept, slope = _logistic(
+            np.array([[_blend(c, weight)] for rows in data["public"] for c in rows]),
+            np.array([c[0] for rows in data["public"] for c in rows]))
+        curves[mode] = _rounded(intercept, slope * (1 - weight), slope * weight)
+        print(f"relevance curve (intercept, cosine, keyword): {curves[mode]}")
+        features = {name: np.array([_query_features(engine, q, rows, weight) for q, rows in
+                                    zip(sets[name], data[name])]) for name in sets}
+        tune_x = np.vstack([features["public"], features["out-of-scope tune"]])
+        tune_y = np.r_[np.ones(len(sets["public"])), np.zeros(len(sets["out-of-scope tune"]))]
+        columns = [0, 1] if mode != "keyword" else [1]
+        b0, *w = _logistic(tune_x[:, columns], tune_y)
+        coefficients = [0.0, 0.0]
+        for column, value in zip(columns, w):
+            coefficients[column] = value
+        margins = features["public"] @ np.array(coefficients) + b0
+        # Flag strictly below the in-scope margin at the allowed share: at most 5% flagged.
+        shift = float(np.sort(margins)[int(MAX_IN_SCOPE_FLAGGED * len(margins))])
+        answered[mode] = _rounded(b0 - shift, *coefficients)
+        print(f"answered boundary (intercept, best cosine, coverage): {answered[mode]}")
+        for name, x in features.items():
+            flagged = np.mean(x @ np.array(answered[mode][1:]) + answered[mode][0] < 0)
+            kind = "out-of-scope flagged" if "out-of-scope" in name else "in-scope wrongly flagged"
+            print(f"  {name:24} {kind:26} {flagged * 100:5.1f}%  (n={len(x)})")
+    if args.write:
+        _write(curves, answered)
+
+
+def _candidates(engine, query, mode) -> list[tuple[bool, float, float, int]]:
+    """(is an answer, cosine, keyword score, item) of every candidate the mode ranks."""
+    rows = engine.rank(engine.prepare(query.q, mode), mode, DEPTH)
+    ids = dict(engine.conn.execute(
+        f"select item, id from items where item in ({', '.join('?' * len(rows))})",
+        [r[0] for r in rows])) if rows else {}
+    return [(ids[item] in query.answers, cosine, keyword, item)
+            for item, _, cosine, keyword in rows]
+
+
+def _query_features(engine, query, rows, weight: float) -> list[float]:
+    """The best hit's cosine and its coverage of the query's words (kb/relevance.py)."""
+    if not rows:
+        return [0.0, 0.0]
+    best = max(rows, key=lambda c: _blend(c, weight))
+    return [best[1], engine.coverage(engine.parse(query.q), best[3])]
+
+
+def _rounded(*values) -> tuple[float, ...]:
+    return tuple(round(float(v), 3) for v in values)
+
+
+def _blend(candidate, weight: float) -> float:
+    return (1 - weight) * candidate[1] + weight * candidate[2]
+
+
+def _mrr(data, weight: float) -> float:
+    total = 0.0
+    for rows in data:
+        order = sorted(rows, key=lambda c: -_blend(c, weight))[:10]
+        total += next((1 / n for n, c in enumerate(order, 1) if c[0]), 0.0)
+    return total / len(data)
+
+
+def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=10.0, max_iter=1000).fit(x, y)
+    return (float(model.intercept_[0]), *map(float, model.coef_[0]))
+
+
+def _write(curves, answered) -> None:
+    path = Path(relevance.__file__)
+    text = path.read_text()
+    block = ("# -- calibrated: bench/calibrate.py --write " + "-" * 46 + "\n"
+             "# (intercept, weight on cosine, weight on keyword score) per mode\n"
+             f"CURVES: dict[str, tuple[float, float, float]] = {curves!r}\n"
+             "# (intercept, weight on the best hit's cosine, weight on its coverage of the query)\n"
+             f"ANSWERED: dict[str, tuple[float, float, float]] = {answered!r}\n"
+             "# -- end calibrated " + "-" * 72)
+    text = re.sub(r"# -- calibrated:.*?# -- end calibrated -+", block, text, flags=re.S)
+    path.write_text(text)
+    print(f"\nwrote the calibrated constants to {path}")
+
+
+if __name__ == "__main__":
+    main()
