@@ -5,12 +5,14 @@
 Tune data: the public in-scope query sets (tests/queries/*.yaml) and
 tests/queries/out-of-scope/tune.yaml. Held out, reported only: tests/queries/holdout/*.yaml
 and tests/queries/out-of-scope/holdout.yaml. Per mode it fits
-  1. the hybrid blend (1 - w)·cosine + w·keyword: w by MRR@10 on the public questions;
+  1. the blend of the mode's scores (cosine, keyword score, closest lesson part's cosine;
+     semantic has no keyword score, keyword only that): weights by MRR@10 on the public
+     questions, on a grid of step 0.05;
   2. a logistic curve from the mode's score to "this hit is a listed answer" (the one
      relevance scale, read by the bands);
-  3. the answered decision: a logistic boundary on (best hit's cosine, the share of the
-     query's words, by idf, that the best hit holds), shifted so that at most 5% of tune
-     in-scope questions are flagged;
+  3. the answered decision: a logistic boundary on (the best cosine, the share of the
+     query's words, by idf, that the best hit holds, the best part's cosine), shifted so
+     that at most 5% of tune in-scope questions are flagged;
 then prints the chosen values and the tune and held-out rates. With --write it rewrites the
 calibrated block of kb/relevance.py. Re-run it after any change of model or data (the
 int8 model swap included): it is the one command that recalibrates.
@@ -52,30 +54,28 @@ def main() -> None:
         print(f"\n== {mode} ==", flush=True)
         data = {name: [_candidates(engine, q, mode) for q in queries]
                 for name, queries in sets.items()}
-        weight = {"semantic": 0.0, "keyword": 1.0}.get(mode)
-        if weight is None:
-            weight = max(np.linspace(0, 1, 21), key=lambda w: _mrr(data["public"], w))
-        print(f"blend weight on keyword: {weight:.2f} "
+        weight = max(_grid(mode), key=lambda w: _mrr(data["public"], w))
+        print(f"blend weights (cosine, keyword, part): {_rounded(*weight)} "
               f"(public MRR@10 {_mrr(data['public'], weight):.3f})")
         intercept, slope = _logistic(
             np.array([[_blend(c, weight)] for rows in data["public"] for c in rows]),
             np.array([c[0] for rows in data["public"] for c in rows]))
-        curves[mode] = _rounded(intercept, slope * (1 - weight), slope * weight)
-        print(f"relevance curve (intercept, cosine, keyword): {curves[mode]}")
+        curves[mode] = _rounded(intercept, *(slope * w for w in weight))
+        print(f"relevance curve (intercept, cosine, keyword, part): {curves[mode]}")
         features = {name: np.array([_query_features(engine, q, rows, weight) for q, rows in
                                     zip(sets[name], data[name])]) for name in sets}
         tune_x = np.vstack([features["public"], features["out-of-scope tune"]])
         tune_y = np.r_[np.ones(len(sets["public"])), np.zeros(len(sets["out-of-scope tune"]))]
-        columns = [0, 1] if mode != "keyword" else [1]
+        columns = [0, 1, 2] if mode != "keyword" else [1]
         b0, *w = _logistic(tune_x[:, columns], tune_y)
-        coefficients = [0.0, 0.0]
+        coefficients = [0.0, 0.0, 0.0]
         for column, value in zip(columns, w):
             coefficients[column] = value
         margins = features["public"] @ np.array(coefficients) + b0
         # Flag strictly below the in-scope margin at the allowed share: at most 5% flagged.
         shift = float(np.sort(margins)[int(MAX_IN_SCOPE_FLAGGED * len(margins))])
         answered[mode] = _rounded(b0 - shift, *coefficients)
-        print(f"answered boundary (intercept, best cosine, coverage): {answered[mode]}")
+        print(f"answered boundary (intercept, best cosine, coverage, part): {answered[mode]}")
         for name, x in features.items():
             flagged = np.mean(x @ np.array(answered[mode][1:]) + answered[mode][0] < 0)
             kind = "out-of-scope flagged" if "out-of-scope" in name else "in-scope wrongly flagged"
@@ -84,33 +84,47 @@ def main() -> None:
         _write(curves, answered)
 
 
-def _candidates(engine, query, mode) -> list[tuple[bool, float, float, int]]:
-    """(is an answer, cosine, keyword score, item) of every candidate the mode ranks."""
+def _candidates(engine, query, mode) -> list[tuple[bool, float, float, float, int]]:
+    """(is an answer, cosine, keyword score, part cosine, item) of every candidate the mode
+    ranks."""
     rows = engine.rank(engine.prepare(query.q, mode), mode, DEPTH)
     ids = dict(engine.conn.execute(
         f"select item, id from items where item in ({', '.join('?' * len(rows))})",
         [r[0] for r in rows])) if rows else {}
-    return [(ids[item] in query.answers, cosine, keyword, item)
-            for item, _, cosine, keyword in rows]
+    return [(ids[item] in query.answers, cosine, keyword, part, item)
+            for item, _, cosine, keyword, part in rows]
 
 
 def _query_features(engine, query, rows, weight: float) -> list[float]:
-    """The best hit's cosine and its coverage of the query's words (kb/relevance.py)."""
+    """As SearchEngine.answered reads them: the best cosine of any candidate, the best
+    hit's coverage of the query's words, and the best cosine of any lesson part."""
     if not rows:
-        return [0.0, 0.0]
+        return [0.0, 0.0, 0.0]
     best = max(rows, key=lambda c: _blend(c, weight))
-    return [best[1], engine.coverage(engine.parse(query.q), best[3])]
+    return [max(c[1] for c in rows), engine.coverage(engine.parse(query.q), best[4]),
+            max(c[3] for c in rows)]
 
 
 def _rounded(*values) -> tuple[float, ...]:
     return tuple(round(float(v), 3) for v in values)
 
 
-def _blend(candidate, weight: float) -> float:
-    return (1 - weight) * candidate[1] + weight * candidate[2]
+def _grid(mode: str) -> list[tuple[float, float, float]]:
+    """Convex weights on (cosine, keyword, part) that the mode may use."""
+    steps = np.round(np.linspace(0, 1, 21), 2)
+    if mode == "keyword":
+        return [(0.0, 1.0, 0.0)]
+    if mode == "semantic":
+        return [(float(w), 0.0, float(round(1 - w, 2))) for w in steps]
+    return [(float(c), float(k), float(round(1 - c - k, 2)))
+            for c in steps for k in steps if c + k <= 1.0 + 1e-9]
 
 
-def _mrr(data, weight: float) -> float:
+def _blend(candidate, weight) -> float:
+    return weight[0] * candidate[1] + weight[1] * candidate[2] + weight[2] * candidate[3]
+
+
+def _mrr(data, weight) -> float:
     total = 0.0
     for rows in data:
         order = sorted(rows, key=lambda c: -_blend(c, weight))[:10]
@@ -129,10 +143,11 @@ def _write(curves, answered) -> None:
     path = Path(relevance.__file__)
     text = path.read_text()
     block = ("# -- calibrated: bench/calibrate.py --write " + "-" * 46 + "\n"
-             "# (intercept, weight on cosine, weight on keyword score) per mode\n"
-             f"CURVES: dict[str, tuple[float, float, float]] = {curves!r}\n"
-             "# (intercept, weight on the best hit's cosine, weight on its coverage of the query)\n"
-             f"ANSWERED: dict[str, tuple[float, float, float]] = {answered!r}\n"
+             "# (intercept, weight on cosine, on keyword score, on closest part) per mode\n"
+             f"CURVES: dict[str, tuple[float, float, float, float]] = {curves!r}\n"
+             "# (intercept, weight on the best hit's cosine, on its coverage of the query, on\n"
+             "# its closest part)\n"
+             f"ANSWERED: dict[str, tuple[float, float, float, float]] = {answered!r}\n"
              "# -- end calibrated " + "-" * 72)
     text = re.sub(r"# -- calibrated:.*?# -- end calibrated -+", block, text, flags=re.S)
     path.write_text(text)

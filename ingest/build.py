@@ -20,7 +20,7 @@ import sqlite_utils
 from kb.database import atomic_replace, connect_readonly, read_meta
 from kb.embeddings import load_embedder, model_name, resolve_model_dir
 from kb.errors import DatabaseError
-from kb.items import Item, case_file_items, passage_item
+from kb.items import Item, case_file_items, part_items, passage_item
 from kb.glossary import META_KEY as GLOSSARY_META
 from kb.neighbours import word_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
@@ -58,7 +58,7 @@ class BuildReport:
 
 # Bump when what a build writes changes without a schema change (item texts, word vectors),
 # so that existing databases are rebuilt rather than reported up to date.
-BUILD_FORMAT = 4  # 4: NFKC-normalised item text, the glossary stored in meta
+BUILD_FORMAT = 4  # 4: NFKC item text, the glossary in meta, lesson part vectors
 
 
 def fingerprint(files: list[Path], model: str) -> str:
@@ -98,7 +98,8 @@ def build(db_path: Path, data_dir: Path, *, force: bool = False, model_dir: Path
                 restored = restore_ingested(db, data_dir, lambda: store.embedder)
                 items += carried + restored.items
                 write_items(db, items)
-                words = word_items(items)  # vectors only, no items rows: kb/neighbours.py
+                # Vectors only, no items rows: kb/neighbours.py, and lesson parts (kb/items.py).
+                words = word_items(items) + part_items(corpus.cases)
                 plan = store.plan(items, reuse_from=[old])
                 word_plan = store.plan(words, reuse_from=[old])
                 if progress and plan.to_embed + word_plan.to_embed:

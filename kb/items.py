@@ -66,6 +66,28 @@ def case_file_items(case_file: CaseFile, sources: dict[str, Source]) -> list[Ite
     return items
 
 
+PART_KIND = "part"
+
+
+def lesson_parts(lesson: Lesson) -> list[tuple[str, str]]:
+    """A lesson's parts as (name, text): what happened, the lesson, the recommendation and
+    each curated question. Each is embedded on its own at build time (kind "part", id
+    "<lesson id>#<name>", a vector with no items row): the engine scores a lesson by its
+    closest part as well as by its whole text, and the why line of a hit found by meaning
+    names that part."""
+    parts = [("event", lesson.event), ("lesson", lesson.lesson),
+             ("recommendation", lesson.recommendation)]
+    parts += [(f"question-{n}", q) for n, q in enumerate(lesson.questions, start=1)]
+    return [(name, text) for name, text in parts if text]
+
+
+def part_items(case_files: list[CaseFile]) -> list[Item]:
+    return [Item(kind=PART_KIND, id=f"{lesson.id}#{name}", case=case_file.case.slug,
+                 title=name, text=text)
+            for case_file in case_files for lesson in case_file.lessons
+            for name, text in lesson_parts(lesson)]
+
+
 def lesson_text(lesson: Lesson) -> str:
     """Title, lesson, recommendation, event, the evidence's paraphrases and the curated
     questions: the evidence often holds the figure a question asks for (bench/retrieval.py:

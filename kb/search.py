@@ -35,6 +35,7 @@ from kb.embeddings import DTYPE, Embedder, check_same_model, from_blobs
 from kb.errors import ModelError, QueryError
 from kb.filters import Filters, resolve
 from kb.glossary import META_KEY as GLOSSARY_META, Glossary
+from kb.items import PART_KIND
 from kb.neighbours import KIND as WORD_KIND, Neighbours
 from kb.query import MAX_QUERY_CHARS, CommonTerms, Query, clean_query, fts_query, stem, terms
 from kb.spelling import Speller
@@ -138,6 +139,18 @@ class _Index:
     matrix: np.ndarray                 # (n, dims) float32, L2-normalised
     columns: dict[str, np.ndarray]     # kind, case, stage, outcome per matrix row
     themes: list[frozenset[str]] = field(default_factory=list)
+    # The lessons' parts (kb/items.py): each part's vector, name and its lesson's matrix row.
+    parts: np.ndarray = field(default_factory=lambda: np.empty((0, 1), dtype=np.float32))
+    part_names: list[str] = field(default_factory=list)
+    part_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def closest(self, cosines: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Each item's best cosine over its whole text and its parts (field-level
+        matching: a question can be close to one part of a lesson and far from the rest)."""
+        closest = cosines.copy()
+        if len(self.part_rows):
+            np.maximum.at(closest, self.part_rows, self.parts @ vector)
+        return closest
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         if not filters:
@@ -172,6 +185,7 @@ class SearchEngine:
         self._glossary: Glossary | None = None
         self._speller: Speller | None = None
         self._cases: dict[str, str] | None = None
+        self._last_vector: tuple[str, np.ndarray] | None = None
 
     def refresh(self) -> bool:
         """Reconnect if the file was rebuilt or ingested into since we opened it."""
@@ -206,17 +220,30 @@ class SearchEngine:
         themes: list[frozenset[str]] = []
         cursor = self.conn.execute(
             "select items.item, items.kind, items.\"case\", items.stage, items.outcome, "
-            "items.themes, embeddings.vector from items join embeddings "
+            "items.themes, embeddings.vector, items.id from items join embeddings "
             "on embeddings.kind = items.kind and embeddings.id = items.id "
             "order by items.item")
-        for n, (item, kind, case, stage, outcome, item_themes, vector) in enumerate(cursor):
+        lessons: dict[str, int] = {}  # lesson id → matrix row
+        for n, (item, kind, case, stage, outcome, item_themes, vector, id) in enumerate(cursor):
             rowids[n] = item
+            if kind == "lesson":
+                lessons[id] = n
             matrix[n] = np.frombuffer(vector, dtype=DTYPE)
             for name, value in zip(values, (kind, case, stage, outcome)):
                 values[name].append(value or "")
             themes.append(frozenset(json.loads(item_themes or "[]")))
+        names, rows, vectors = [], [], []
+        for id, vector in self.conn.execute("select id, vector from embeddings where kind = ? "
+                                            "order by id", [PART_KIND]):
+            lesson, _, name = id.partition("#")
+            if lesson in lessons:
+                names.append(name)
+                rows.append(lessons[lesson])
+                vectors.append(vector)
         return _Index(rowids=rowids, matrix=matrix, themes=themes,
-                      columns={name: np.array(v, dtype=object) for name, v in values.items()})
+                      columns={name: np.array(v, dtype=object) for name, v in values.items()},
+                      parts=from_blobs(vectors, self.dimensions), part_names=names,
+                      part_rows=np.array(rows, dtype=np.int64))
 
     # -- the model ------------------------------------------------------------------
     @property
@@ -266,8 +293,9 @@ class SearchEngine:
     def _answered(self, query: Query, mode: str, ranked: list[tuple]) -> bool:
         if not ranked:
             return False
-        best, _, cosine, _ = ranked[0]
-        return relevance.answered(mode, cosine, self.coverage(query, best))
+        cosine = max(r[2] for r in ranked)  # the candidates hold the best by each measure
+        part = max(r[4] for r in ranked)
+        return relevance.answered(mode, cosine, self.coverage(query, ranked[0][0]), part)
 
     def coverage(self, query: Query, item: int) -> float:
         """The share of the query's words (weighted by idf) that the item holds, compared
@@ -319,29 +347,30 @@ class SearchEngine:
             return self._cases
 
     def rank(self, query: Query, mode: str, depth: int,
-             filters: Filters = Filters()) -> list[tuple[int, float, float, float]]:
-        """(item rowid, relevance, cosine, keyword score), best first: the mode's own
-        ranking, on the one relevance scale."""
+             filters: Filters = Filters()) -> list[tuple[int, float, float, float, float]]:
+        """(item rowid, relevance, cosine, keyword score, closest-part cosine), best first:
+        the mode's own ranking, on the one relevance scale."""
         keyword = dict(self._keyword(query, depth, filters)) if mode != "semantic" else {}
         if mode == "keyword":
-            scored = [(item, relevance.relevance(mode, 0.0, kw), 0.0, kw)
+            scored = [(item, relevance.relevance(mode, 0.0, kw, 0.0), 0.0, kw, 0.0)
                       for item, kw in keyword.items()]
         else:
             index = self.index
             if not len(index.rowids):
                 return []
-            cosines = self._cosines(query, filters)
+            cosines, closest = self._cosines(query, filters)
             top = min(depth, len(cosines))
             rows = set(np.argpartition(-cosines, top - 1)[:top].tolist())
+            rows.update(np.argpartition(-closest, top - 1)[:top].tolist())
             rows.update(np.searchsorted(index.rowids, list(keyword)).tolist())
             scored = []
             for row in rows:
-                cosine = float(cosines[row])
+                cosine, part = float(cosines[row]), float(closest[row])
                 if not np.isfinite(cosine):
                     continue
                 item = int(index.rowids[row])
                 kw = keyword.get(item, 0.0)
-                scored.append((item, relevance.relevance(mode, cosine, kw), cosine, kw))
+                scored.append((item, relevance.relevance(mode, cosine, kw, part), cosine, kw, part))
         scored.sort(key=lambda r: (-r[1], r[0]))
         return scored[:depth]
 
@@ -405,15 +434,26 @@ class SearchEngine:
         # bm25 is negative, lower-is-better and unbounded: report x / (1 + x) in 0–1.
         return [(item, -bm25 / (1.0 - bm25)) for item, bm25 in rows]
 
-    def _cosines(self, query: Query, filters: Filters) -> np.ndarray:
-        """The query's cosine with every item (-inf where a filter excludes it)."""
-        vector = self.load_embedder().encode_one(query.semantic_text)
+    def _cosines(self, query: Query, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
+        """The query's cosine with every item, and with its closest part (-inf where a
+        filter excludes the item)."""
+        vector = self._vector(query)
         index = self.index
-        scores = index.matrix @ vector
+        cosines = index.matrix @ vector
+        closest = index.closest(cosines, vector)
         keep = index.mask(filters)
         if keep is not None:
-            scores = np.where(keep, scores, -np.inf)
-        return scores
+            cosines = np.where(keep, cosines, -np.inf)
+            closest = np.where(keep, closest, -np.inf)
+        return cosines, closest
+
+    def _vector(self, query: Query) -> np.ndarray:
+        """The query's vector (the last one is kept: the why line asks for it again)."""
+        text = query.semantic_text
+        last = self._last_vector
+        if last is None or last[0] != text:
+            last = self._last_vector = (text, self.load_embedder().encode_one(text))
+        return last[1]
 
     def similar(self, kind: str, id: str, *, limit: int = 5, other_cases: bool = True,
                 kinds: tuple[str, ...] = ("lesson",)) -> list[Hit]:
@@ -489,20 +529,31 @@ class SearchEngine:
 
     def _closest_part(self, query: Query, kind: str, id: str) -> str | None:
         """For a lesson: what happened, its lesson, its recommendation or one of its
-        curated questions, whichever the model finds closest to the query."""
+        curated questions, whichever is closest in meaning to the query."""
         if kind != "lesson" or not self.embedder_ready:
             return None
+        index = self.index
         with self._lock:
-            row = self.conn.execute("select event, lesson, recommendation, questions from lessons "
-                                    "where id = ?", [id]).fetchone()
+            row = self.conn.execute("select item, questions from lessons join items on "
+                                    "items.kind = 'lesson' and items.id = lessons.id "
+                                    "where lessons.id = ?", [id]).fetchone()
         if row is None:
             return None
-        parts = [("what happened", row[0]), ("its lesson", row[1]), ("its recommendation", row[2])]
-        parts += [(f"its question “{q}”", q) for q in json.loads(row[3] or "[]")]
-        parts = [(name, text) for name, text in parts if text]
-        embedder = self.load_embedder()
-        scores = embedder.encode([t for _, t in parts]) @ embedder.encode_one(query.semantic_text)
-        return parts[int(np.argmax(scores))][0]
+        position = int(np.searchsorted(index.rowids, row[0]))
+        mine = np.flatnonzero(index.part_rows == position)
+        if not len(mine):
+            return None
+        best = index.part_names[mine[int(np.argmax(index.parts[mine] @ self._vector(query)))]]
+        if best.startswith("question-"):
+            questions = json.loads(row[1] or "[]")
+            number = int(best.split("-")[1])
+            if number <= len(questions):
+                return f"its question “{questions[number - 1]}”"
+        return PART_LABELS.get(best)
+
+
+PART_LABELS = {"event": "what happened", "lesson": "its lesson",
+               "recommendation": "its recommendation"}
 
 
 def matching_words(words, text: str) -> list[str]:
