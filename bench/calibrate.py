@@ -11,7 +11,7 @@ and tests/queries/out-of-scope/holdout.yaml. Per mode it fits
   2. a logistic curve from the mode's score to "this hit is a listed answer" (the one
      relevance scale, read by the bands);
   3. the answered decision: a logistic boundary on (the best cosine, the share of the
-     query's words, by idf, that the best hit holds, the best part's cosine), shifted so
+     query's words, by idf, that one of the top five hits holds, the best part's cosine), shifted so
      that at most 5% of tune in-scope questions are flagged;
 then prints the chosen values and the tune and held-out rates. With --write it rewrites the
 calibrated block of kb/relevance.py. Re-run it after any change of model or data (the
@@ -96,12 +96,12 @@ def _candidates(engine, query, mode) -> list[tuple[bool, float, float, float, in
 
 
 def _query_features(engine, query, rows, weight: float) -> list[float]:
-    """As SearchEngine.answered reads them: the best cosine of any candidate, the best
-    hit's coverage of the query's words, and the best cosine of any lesson part."""
+    """As SearchEngine reads them: the best cosine of any candidate, the largest coverage
+    of the query's words by one of the top hits, and the best cosine of any lesson part."""
     if not rows:
         return [0.0, 0.0, 0.0]
-    best = max(rows, key=lambda c: _blend(c, weight))
-    return [max(c[1] for c in rows), engine.coverage(engine.parse(query.q), best[4]),
+    top = sorted(rows, key=lambda c: -_blend(c, weight))[:relevance.COVERAGE_HITS]
+    return [max(c[1] for c in rows), engine.coverage(engine.parse(query.q), [c[4] for c in top]),
             max(c[3] for c in rows)]
 
 

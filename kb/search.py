@@ -295,23 +295,26 @@ class SearchEngine:
             return False
         cosine = max(r[2] for r in ranked)  # the candidates hold the best by each measure
         part = max(r[4] for r in ranked)
-        return relevance.answered(mode, cosine, self.coverage(query, ranked[0][0]), part)
+        covered = self.coverage(query, [r[0] for r in ranked[:relevance.COVERAGE_HITS]])
+        return relevance.answered(mode, cosine, covered, part)
 
-    def coverage(self, query: Query, item: int) -> float:
-        """The share of the query's words (weighted by idf) that the item holds, compared
-        as stems: low when the best hit shares only common words with the question."""
+    def coverage(self, query: Query, items: list[int]) -> float:
+        """The largest share of the query's words (weighted by idf) that one of `items`
+        holds, compared as stems: low when the hits share only common words with the
+        question, or none of its rare ones."""
         words = [w for w in query.words if len(w) > 1]
-        if not words:
+        if not words or not items:
             return 0.0
         with self._lock:
             (documents,) = self.conn.execute("select count(*) from items").fetchone()
-            text = self.conn.execute("select title || ' ' || text from items where item = ?",
-                                     [item]).fetchone()[0]
+            texts = [t for (t,) in self.conn.execute(
+                "select title || ' ' || text from items where item in "
+                f"({', '.join('?' * len(items))})", items)]
             frequency = {w: (self.conn.execute("select doc from items_fts_vocab where term = ?",
                                                [_stem(w)]).fetchone() or (0,))[0] for w in words}
         weight = {w: math.log((documents + 1) / (frequency[w] + 0.5)) for w in words}
-        held = matching_words(words, text)
-        return sum(weight[w] for w in held) / (sum(weight.values()) or 1.0)
+        total = sum(weight.values()) or 1.0
+        return max(sum(weight[w] for w in matching_words(words, text)) / total for text in texts)
 
     def prepare(self, text: str, mode: str) -> Query:
         """The parsed query and, for the model, the record words nearest to words no record
