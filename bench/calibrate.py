@@ -8,8 +8,10 @@ and tests/queries/out-of-scope/holdout.yaml. Per mode it fits
   1. the blend of the mode's scores (cosine, keyword score, closest lesson part's cosine;
      semantic has no keyword score, keyword only that): weights by MRR@10 on the public
      questions, on a grid of step 0.05;
-  2. a logistic curve from the mode's score to "this hit is a listed answer" (the one
-     relevance scale, read by the bands);
+  2. a logistic curve from the mode's score to "this hit is a listed answer", over the
+     first ten hits of each public question (the one relevance scale), and the bands on
+     it: strong where at least half the hits scoring as much are listed answers, fair
+     where at least a quarter are (hybrid's hits; the scale means the same in every mode);
   3. the answered decision: a logistic boundary on (the best cosine, the share of the
      query's words, by idf, that one of the top five hits holds, the best part's cosine), shifted so
      that at most 5% of tune in-scope questions are flagged;
@@ -36,6 +38,10 @@ from kb.search import MODES, open_engine  # noqa: E402
 OUT_OF_SCOPE = QUERY_DIR / "out-of-scope"
 MAX_IN_SCOPE_FLAGGED = 0.05
 DEPTH = 300
+SHOWN = 10
+# A strong match: of public hits scoring at least this, half or more are listed answers;
+# a fair one: a quarter or more (the base rate of the first ten hits is about one in seven).
+BAND_PRECISION = (0.5, 0.25)
 
 
 def main() -> None:
@@ -57,11 +63,20 @@ def main() -> None:
         weight = max(_grid(mode), key=lambda w: _mrr(data["public"], w))
         print(f"blend weights (cosine, keyword, part): {_rounded(*weight)} "
               f"(public MRR@10 {_mrr(data['public'], weight):.3f})")
-        intercept, slope = _logistic(
-            np.array([[_blend(c, weight)] for rows in data["public"] for c in rows]),
-            np.array([c[0] for rows in data["public"] for c in rows]))
+        # Fitted on what a user sees: each public question's first ten hits.
+        shown = [c for rows in data["public"] for c in
+                 sorted(rows, key=lambda c: -_blend(c, weight))[:SHOWN]]
+        intercept, slope = _logistic(np.array([[_blend(c, weight)] for c in shown]),
+                                     np.array([c[0] for c in shown]))
         curves[mode] = _rounded(intercept, *(slope * w for w in weight))
         print(f"relevance curve (intercept, cosine, keyword, part): {curves[mode]}")
+        if mode == "hybrid":  # the default mode sets the bands for the one scale
+            scores = np.array([intercept + slope * _blend(c, weight) for c in shown])
+            scores = 1 / (1 + np.exp(-scores))
+            labels = np.array([c[0] for c in shown])
+            bands = _rounded(_precision_at_least(scores, labels, BAND_PRECISION[0]),
+                             _precision_at_least(scores, labels, BAND_PRECISION[1]))
+            print(f"bands (strong, fair) at precision {BAND_PRECISION}: {bands}")
         features = {name: np.array([_query_features(engine, q, rows, weight) for q, rows in
                                     zip(sets[name], data[name])]) for name in sets}
         tune_x = np.vstack([features["public"], features["out-of-scope tune"]])
@@ -81,7 +96,7 @@ def main() -> None:
             kind = "out-of-scope flagged" if "out-of-scope" in name else "in-scope wrongly flagged"
             print(f"  {name:24} {kind:26} {flagged * 100:5.1f}%  (n={len(x)})")
     if args.write:
-        _write(curves, answered)
+        _write(curves, answered, bands)
 
 
 def _candidates(engine, query, mode) -> list[tuple[bool, float, float, float, int]]:
@@ -103,6 +118,14 @@ def _query_features(engine, query, rows, weight: float) -> list[float]:
     top = sorted(rows, key=lambda c: -_blend(c, weight))[:relevance.COVERAGE_HITS]
     return [max(c[1] for c in rows), engine.coverage(engine.parse(query.q), [c[4] for c in top]),
             max(c[3] for c in rows)]
+
+
+def _precision_at_least(scores, labels, precision: float) -> float:
+    """The lowest score above which at least `precision` of the hits are listed answers."""
+    order = np.argsort(-scores)
+    running = np.cumsum(labels[order]) / np.arange(1, len(order) + 1)
+    good = np.flatnonzero(running >= precision)
+    return float(scores[order][good[-1]]) if len(good) else 1.0
 
 
 def _rounded(*values) -> tuple[float, ...]:
@@ -139,15 +162,17 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
     return (float(model.intercept_[0]), *map(float, model.coef_[0]))
 
 
-def _write(curves, answered) -> None:
+def _write(curves, answered, bands) -> None:
     path = Path(relevance.__file__)
     text = path.read_text()
     block = ("# -- calibrated: bench/calibrate.py --write " + "-" * 46 + "\n"
              "# (intercept, weight on cosine, on keyword score, on closest part) per mode\n"
              f"CURVES: dict[str, tuple[float, float, float, float]] = {curves!r}\n"
-             "# (intercept, weight on the best hit's cosine, on its coverage of the query, on\n"
-             "# its closest part)\n"
+             "# (intercept, weight on the best cosine, on the top hits' coverage of the query,\n"
+             "# on the best lesson part's cosine) per mode\n"
              f"ANSWERED: dict[str, tuple[float, float, float, float]] = {answered!r}\n"
+             "# the lowest scores of a strong and of a fair match\n"
+             f"STRONG, FAIR = {bands[0]!r}, {bands[1]!r}\n"
              "# -- end calibrated " + "-" * 72)
     text = re.sub(r"# -- calibrated:.*?# -- end calibrated -+", block, text, flags=re.S)
     path.write_text(text)

@@ -62,11 +62,13 @@ class Hit:
     locator: str | None
     score: float  # relevance on the one scale of kb/relevance.py
     explain: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    nearest: bool = False  # listed only as the nearest record to a query nothing answers
 
     @property
     def band(self) -> str:
-        """strong, fair or weak: how the score reads to a person."""
-        return relevance.band(self.score)
+        """strong, fair or weak: how the score reads to a person (weak for every hit of a
+        query that nothing in the knowledge base answers)."""
+        return "weak" if self.nearest else relevance.band(self.score)
 
     @property
     def why(self) -> str:
@@ -286,9 +288,12 @@ class SearchEngine:
         parsed = self.prepare(query, effective)
         ranked = self.rank(parsed, effective, max(limit * 5, 50), filters)
         hits = self._hits(ranked[:limit], parsed)
+        answered = self._answered(parsed, effective, ranked)
+        for hit in hits:
+            hit.nearest = not answered
         return Results(query=parsed.text, mode=effective, hits=hits,
                        seconds=time.perf_counter() - started, notice=notice,
-                       answered=self._answered(parsed, effective, ranked), parsed=parsed)
+                       answered=answered, parsed=parsed)
 
     def _answered(self, query: Query, mode: str, ranked: list[tuple]) -> bool:
         if not ranked:
