@@ -46,16 +46,21 @@ def test_json_gains_only_answered(engine):
 
 # -- one scale, three bands --------------------------------------------------------------
 @pytest.mark.parametrize("mode", MODES)
-def test_a_clear_answer_is_a_strong_match_in_every_mode(engine, mode):
+def test_a_clear_answer_stands_out_on_the_one_scale(engine, mode):
+    """The same hit scores alike in every mode (it was 0.80 keyword, 0.38 semantic and 0.96
+    hybrid); semantic alone is the least sure of it, and says so."""
     results = engine.search("VAT risk of LLP", mode=mode, limit=10)
     first = results.hits[0]
-    assert first.id == VAT_LESSON and first.band == "strong" and 0 < first.score <= 1
-    assert 1 <= results.strong < len(results.hits)
-    assert results.hits[-1].band in ("fair", "weak")
+    assert first.id == VAT_LESSON and 0.1 < first.score < 0.6
+    assert first.band == ("fair" if mode == "semantic" else "strong")
+    assert all(h.score < first.score / 2 for h in results.hits[1:]) or mode == "keyword"
+    assert results.strong == (mode != "semantic") and results.hits[-1].band == "weak"
 
 
 def test_bands_read_the_score():
-    assert [relevance.band(s) for s in (0.9, relevance.STRONG, 0.3, relevance.FAIR, 0.05)] == \
+    strong, fair = relevance.STRONG, relevance.FAIR
+    assert 0 < fair < strong < 1
+    assert [relevance.band(s) for s in (1.0, strong, (strong + fair) / 2, fair, fair / 2)] == \
         ["strong", "strong", "fair", "fair", "weak"]
 
 
@@ -73,8 +78,9 @@ def test_why_names_the_expansion_that_matched(engine):
 
 
 def test_a_hit_found_by_meaning_names_its_closest_part(engine):
-    results = engine.search("value added levy owed by a joint firm", mode="semantic", limit=10)
-    whys = [h.why for h in results.hits if h.kind == "lesson" and "matches" not in h.why]
+    results = engine.search("value added levy owed by a joint firm", mode="semantic", limit=20)
+    whys = [h.why for h in results.hits if h.kind == "lesson"
+            and "matches" not in h.why and "→" not in h.why]
     assert whys and all(w.startswith("close in meaning to ") for w in whys)
     assert any(part in " ".join(whys) for part in
                ("what happened", "its lesson", "its recommendation", "its question"))
