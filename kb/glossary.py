@@ -22,14 +22,27 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from kb.query import Expansion
 
 META_KEY = "glossary"  # where the build stores it in the database's meta table
 
-Phrase = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z' -]*[a-z]$", max_length=60)]
-Acronym = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z&]{1,6}$")]
+def _phrase(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z' -]{0,58}[a-z]", value):
+        raise ValueError("expected a phrase in lower-case letters (spaces, hyphens and "
+                         "apostrophes allowed), as a user would type it")
+    return value
+
+
+def _acronym(value: str) -> str:
+    if not re.fullmatch(r"[A-Z][A-Z&]{1,6}", value):
+        raise ValueError("expected an acronym of 2 to 7 capital letters")
+    return value
+
+
+Phrase = Annotated[str, AfterValidator(_phrase)]
+Acronym = Annotated[str, AfterValidator(_acronym)]
 
 
 def _words(value: str) -> str:

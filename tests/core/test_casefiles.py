@@ -77,3 +77,22 @@ def test_all_problems_reported_together(data_copy):
     _break(data_copy, "stage:", "stage: nope\n    colour: red", case="dudley")
     errors = _errors(data_copy)
     assert {e.path.rsplit("/", 1)[-1] for e in errors} == {"uniting-care.yaml", "dudley.yaml"}
+
+
+def test_the_glossary_is_read_and_checked_like_the_case_files(data_copy):
+    glossary = read_corpus(data_copy).glossary
+    assert glossary.phrases["family doctor"] == "GP general practice"
+    assert glossary.acronyms["NAO"] == "National Audit Office"
+    path = data_copy / "glossary.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("  family doctor: GP general practice",
+                                 "  family doctor: GP general practice\n  Go Live!: start", 1)
+                    .replace("acronyms:", "acronyms:\n  nao: lower case", 1))
+    with pytest.raises(RecordErrors) as caught:
+        read_corpus(data_copy)
+    lines = text.splitlines()
+    phrase_line = lines.index("  family doctor: GP general practice") + 2
+    message = str(caught.value)
+    assert f"glossary.yaml, line {phrase_line}: phrases.Go Live!" in message
+    assert "expected a phrase in lower-case letters" in message
+    assert "acronyms.nao" in message and "expected an acronym of 2 to 7 capital letters" in message
