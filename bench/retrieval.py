@@ -27,7 +27,8 @@ def main() -> None:
     args = parser.parse_args()
     engine = open_engine(args.db)
     sets = {"given": args.files} if args.files else {
-        "public": query_files(), "held-out": query_files(HOLDOUT_DIR)}
+        "public": query_files(), **{f"held-out {path.stem}": [path]
+                                    for path in query_files(HOLDOUT_DIR)}}
     for name, files in sets.items():
         print(f"\n## {name} query set")
         report(engine, load_queries(files))

@@ -21,7 +21,8 @@ from kb.database import (APPLICATION_ID, atomic_replace, connect_readonly, is_le
                          journal, read_meta, recover, writer_lock)
 from kb.embeddings import load_embedder, model_name, resolve_model_dir
 from kb.errors import DatabaseError
-from kb.items import Item, case_file_items, passage_item
+from kb.items import Item, case_file_items, part_items, passage_item
+from kb.glossary import META_KEY as GLOSSARY_META
 from kb.neighbours import word_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
 from kb.store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
@@ -64,7 +65,7 @@ class BuildReport:
 
 # Bump when what a build writes changes without a schema change (item texts, word vectors),
 # so that existing databases are rebuilt rather than reported up to date.
-BUILD_FORMAT = 3
+BUILD_FORMAT = 4  # 4: NFKC item text, the glossary in meta, lesson part vectors
 
 
 def fingerprint(files: list[Path], model: str) -> str:
@@ -118,7 +119,8 @@ def _build(db_path: Path, data_dir: Path, force: bool, model_dir: Path | None,
                 restored = restore_ingested(db, data_dir, lambda: store.embedder)
                 items += carried + restored.items
                 write_items(db, items)
-                words = word_items(items)  # vectors only, no items rows: kb/neighbours.py
+                # Vectors only, no items rows: kb/neighbours.py, and lesson parts (kb/items.py).
+                words = word_items(items) + part_items(corpus.cases)
                 plan = store.plan(items, reuse_from=[old])
                 word_plan = store.plan(words, reuse_from=[old])
                 if progress and plan.to_embed + word_plan.to_embed:
@@ -133,6 +135,7 @@ def _build(db_path: Path, data_dir: Path, force: bool, model_dir: Path | None,
                     {"key": "model", "value": model},
                     {"key": "dimensions", "value": str(_dimensions(db))},
                     {"key": "data_dir", "value": str(data_dir.resolve())},
+                    {"key": GLOSSARY_META, "value": corpus.glossary.to_json()},
                     {"key": "built_at", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
                 ], replace=True)
             db.conn.execute("vacuum")

@@ -15,9 +15,11 @@ import yaml
 from pydantic import ValidationError
 
 from kb.errors import RecordError, RecordErrors
+from kb.glossary import Glossary, GlossaryFile
 from kb.records import CaseFile, Source, SourcesFile
 
 SOURCES_FILE = "sources.yaml"
+GLOSSARY_FILE = "glossary.yaml"
 CASES_DIR = "cases"
 
 Path_ = tuple  # a location inside a document: ("lessons", 3, "stage")
@@ -138,6 +140,7 @@ class Corpus:
     sources: list[Source]
     cases: list[CaseFile]
     files: list[Path] = field(default_factory=list)
+    glossary: Glossary = field(default_factory=lambda: Glossary({}, {}))
 
     @property
     def lesson_count(self) -> int:
@@ -160,7 +163,9 @@ def read_corpus(data_dir: Path) -> Corpus:
         raise RecordErrors([RecordError(sources_path, None, "file", "expected the list of sources")])
 
     documents: list[tuple[Located, object]] = []
-    for path, model in [(sources_path, SourcesFile)] + [(p, CaseFile) for p in case_files(data_dir)]:
+    glossary_path = data_dir / GLOSSARY_FILE
+    extra = [(glossary_path, GlossaryFile)] if glossary_path.exists() else []
+    for path, model in [(sources_path, SourcesFile), *extra] + [(p, CaseFile) for p in case_files(data_dir)]:
         try:
             doc = load_yaml(path)
             documents.append((doc, validate(doc, model)))
@@ -170,8 +175,12 @@ def read_corpus(data_dir: Path) -> Corpus:
         raise RecordErrors(errors)
 
     (sources_doc, sources_file), *case_docs = documents
+    glossary = Glossary({}, {})
+    if extra:
+        (_, glossary_file), *case_docs = case_docs
+        glossary = Glossary(dict(glossary_file.phrases), dict(glossary_file.acronyms))
     corpus = Corpus(sources=list(sources_file.sources), cases=[c for _, c in case_docs],
-                    files=[d.path for d, _ in documents])
+                    files=[d.path for d, _ in documents], glossary=glossary)
     errors.extend(_cross_check(sources_doc, case_docs))
     if errors:
         raise RecordErrors(errors)

@@ -74,30 +74,53 @@ def cli(ctx, db_path, data_dir):
 @click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid",
               show_default=True, help="How to rank: meaning, words, or both fused.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
-@click.option("--case", "cases", multiple=True, help="Only this case (repeatable).")
+@click.option("--case", "cases", multiple=True,
+              help="Only this case, by slug or name, e.g. dudley or \"West London\" (repeatable).")
 @click.option("--theme", "themes", multiple=True, help="Only lessons with this theme (repeatable).")
 @click.option("--stage", "stages", multiple=True, help="Only this stage (repeatable).")
 @click.option("--kind", "kinds", multiple=True,
-              type=click.Choice(["lesson", "fact", "case", "passage"]),
-              help="Only this kind of record (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per query, one per line.")
+              help="Only this kind of record: lesson, fact, case or passage (repeatable).")
+@click.option("--outcome", "outcomes", multiple=True,
+              help="Only this outcome: went-well, went-wrong or guidance (repeatable).")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per query, one per line (an error object for a bad query).")
 @db_option
-def search(queries, mode, limit, cases, themes, stages, kinds, as_json, db_path):
+def search(queries, mode, limit, cases, themes, stages, kinds, outcomes, as_json, db_path):
     """Search the knowledge base: kb search "VAT risk of LLP" ["another query" ...]"""
     import json
 
-    from kb.search import Filters, open_engine
+    from kb.errors import QueryError
+    from kb.query import too_long
+    from kb.search import open_engine
 
     engine = open_engine(db_path)
-    filters = Filters.of(case=cases, theme=themes, stage=stages, kind=kinds)
+    filters = engine.filters(case=cases, theme=themes, stage=stages, kind=kinds,
+                             outcome=outcomes)
+    failed = 0
     for query in queries:
-        results = engine.search(query, mode=mode, limit=limit, filters=filters)
+        try:
+            too_long(query)
+            results = engine.search(query, mode=mode, limit=limit, filters=filters)
+        except QueryError as exc:
+            failed += 1
+            if not as_json:
+                click.secho(f"error: {exc}", err=True, fg="red")
+                continue
+            results = {"query": _printable(query), "mode": mode, "error": str(exc)}
         if as_json:
-            click.echo(json.dumps(results.to_json(), ensure_ascii=False))
+            click.echo(json.dumps(results if isinstance(results, dict) else results.to_json(),
+                                  ensure_ascii=False))
         else:
             from kb.render import print_results
 
             print_results(results)
+    if failed:
+        sys.exit(1)
+
+
+def _printable(text: str) -> str:
+    """A query as JSON can carry it: undecodable bytes shown as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 @cli.command()

@@ -8,6 +8,7 @@ one re-embeds every record of that kind on the next build.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict, dataclass, field
 
 from kb.embeddings import content_hash
@@ -30,6 +31,10 @@ class Item:
     content_hash: str = field(init=False)
 
     def __post_init__(self):
+        # NFKC, as queries are (kb/query.py): full-width letters and ligatures are indexed
+        # as the letters a user types.
+        for name in ("title", "text"):
+            object.__setattr__(self, name, unicodedata.normalize("NFKC", getattr(self, name)))
         object.__setattr__(self, "content_hash", content_hash(self.text))
 
     def row(self) -> dict:
@@ -59,6 +64,28 @@ def case_file_items(case_file: CaseFile, sources: dict[str, Source]) -> list[Ite
             text=f"{case.name}: {fact.label}: {fact.value}{when}.{note}",
             source=fact.source, source_title=sources[fact.source].title, locator=fact.locator))
     return items
+
+
+PART_KIND = "part"
+
+
+def lesson_parts(lesson: Lesson) -> list[tuple[str, str]]:
+    """A lesson's parts as (name, text): what happened, the lesson, the recommendation and
+    each curated question. Each is embedded on its own at build time (kind "part", id
+    "<lesson id>#<name>", a vector with no items row): the engine scores a lesson by its
+    closest part as well as by its whole text, and the why line of a hit found by meaning
+    names that part."""
+    parts = [("event", lesson.event), ("lesson", lesson.lesson),
+             ("recommendation", lesson.recommendation)]
+    parts += [(f"question-{n}", q) for n, q in enumerate(lesson.questions, start=1)]
+    return [(name, text) for name, text in parts if text]
+
+
+def part_items(case_files: list[CaseFile]) -> list[Item]:
+    return [Item(kind=PART_KIND, id=f"{lesson.id}#{name}", case=case_file.case.slug,
+                 title=name, text=text)
+            for case_file in case_files for lesson in case_file.lessons
+            for name, text in lesson_parts(lesson)]
 
 
 def lesson_text(lesson: Lesson) -> str:

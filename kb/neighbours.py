@@ -19,7 +19,7 @@ import numpy as np
 
 from kb.embeddings import Embedder
 from kb.items import Item
-from kb.query import STOPWORDS, terms
+from kb.query import STOPWORDS, Expansion
 
 KIND = "word"
 MIN_SIMILARITY = 0.5
@@ -45,13 +45,19 @@ class Neighbours:
         self._known = set(words)
         self._matrix = matrix
 
-    def expansion(self, query: str, embedder: Embedder) -> str:
-        unknown = [w for w in terms(query) if w not in self._known and w.isalpha()]
+    @property
+    def words(self) -> list[str]:
+        return self._words
+
+    def expansions(self, words: Iterable[str], embedder: Embedder) -> list[Expansion]:
+        """For each word no record uses, its nearest record words ("levy → tax")."""
+        unknown = [w for w in words if w not in self._known and w.isalpha()]
         if not unknown or not self._words:
-            return ""
+            return []
         similarity = embedder.encode(unknown) @ self._matrix.T
-        found: list[str] = []
-        for row in similarity:
-            best = np.argsort(-row)[:PER_WORD]
-            found += [self._words[i] for i in best if row[i] >= MIN_SIMILARITY]
-        return " ".join(dict.fromkeys(found))
+        found: list[Expansion] = []
+        for word, row in zip(unknown, similarity):
+            best = [self._words[i] for i in np.argsort(-row)[:PER_WORD] if row[i] >= MIN_SIMILARITY]
+            if best:
+                found.append(Expansion(word, tuple(best), "neighbour"))
+        return found

@@ -1,16 +1,28 @@
-"""Turning what a user typed into a safe FTS5 query.
+"""What a user typed, made safe and typed: normalised text, its words, the corrections and
+expansions the engine applied, and the FTS5 query built from them.
 
-Users type quotes, `AND(`, `*`, `-`, `NEAR` and unicode; none of that may raise. So the
-text is reduced to its words, each quoted as an FTS5 string (so no word is ever read as
-an operator) and joined with OR: bm25 ranks documents that match more of the words, and
-rarer words, higher. Common English words are dropped unless nothing else is left.
+Users type quotes, `AND(`, `*`, `-`, `NEAR`, full-width letters and unicode; none of that
+may raise. The text is NFKC-normalised (the build normalises indexed text the same way, so
+"ＶＡＴ" finds "VAT"), reduced to its words, each quoted as an FTS5 string (so no word is
+ever read as an operator) and joined with OR: bm25 ranks documents that match more of the
+words, and rarer words, higher. Common English words are dropped unless nothing else is
+left.
+
+A `Query` is built once per search and carried through the engine: ranking, the why line
+and every front-end read its words, corrections and expansions from it rather than
+re-tokenising strings.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from kb.errors import QueryError
 
 MAX_TERMS = 32
+MAX_QUERY_CHARS = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset("""
 a about after all also an and any are as at be been before being but by can could did do
@@ -18,6 +30,32 @@ does for from had has have how i if in into is it its me my no not of on or our 
 should so than that the their them then there these they this those through to too under
 up us was we were what when where which while who why will with would you your
 """.split())
+
+
+def normalise(text: str) -> str:
+    """NFKC, one space between words: the form both queries and indexed text take."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def clean_query(text: str) -> str:
+    """The query as searched: normalised and cut to MAX_QUERY_CHARS, or QueryError."""
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        # Python hands undecodable command-line bytes over as lone surrogates.
+        raise QueryError("The query is not valid UTF-8 text: retype it, or check the "
+                         "terminal's character encoding.")
+    query = normalise(text)[:MAX_QUERY_CHARS]
+    if not query:
+        raise QueryError("The query is empty: type some words to search for.")
+    return query
+
+
+def too_long(text: str) -> None:
+    """QueryError for a query longer than the engine reads (for front-ends that refuse
+    rather than cut it short)."""
+    length = len(normalise(text))
+    if length > MAX_QUERY_CHARS:
+        raise QueryError(f"The query is {length:,} characters long: keep it under "
+                         f"{MAX_QUERY_CHARS:,}.")
 
 
 def terms(text: str) -> list[str]:
@@ -34,6 +72,49 @@ def fts_query(words: list[str]) -> str | None:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """Words the query did not type but stands for: "family doctor → GP general practice"
+    (glossary), "National Audit Office → NAO" (acronym), "levy → tax" (nearest record
+    words to a word no record uses)."""
+
+    phrase: str
+    terms: tuple[str, ...]
+    source: str  # glossary, acronym or neighbour
+
+    def label(self, matched: list[str] | None = None) -> str:
+        return f"{self.phrase} → {' '.join(matched or self.terms)}"
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str                                   # as typed, normalised
+    searched: str                               # after spelling corrections
+    words: tuple[str, ...]                      # terms of `searched`
+    corrections: tuple[tuple[str, str], ...] = ()   # (typed, corrected)
+    expansions: tuple[Expansion, ...] = field(default=())
+
+    @property
+    def corrected(self) -> bool:
+        return bool(self.corrections)
+
+    def with_expansions(self, more: list[Expansion]) -> "Query":
+        return Query(self.text, self.searched, self.words, self.corrections,
+                     (*self.expansions, *more))
+
+    @property
+    def keyword_terms(self) -> list[str]:
+        """The words and every expansion's words, each once."""
+        extra = [t for e in self.expansions for t in terms(" ".join(e.terms))]
+        return list(dict.fromkeys([*self.words, *extra]))
+
+    @property
+    def semantic_text(self) -> str:
+        """What the model is given: the (corrected) query and its expansions."""
+        extra = " ".join(dict.fromkeys(" ".join(e.terms) for e in self.expansions))
+        return f"{self.searched} {extra}".strip()
+
+
 class CommonTerms:
     """Words found in so large a share of a big index that matching them costs much and
     ranks little (bm25 gives them almost no weight): skipped, as Lucene's common-terms
@@ -48,17 +129,25 @@ class CommonTerms:
         self._frequencies = frequencies
         self._limit = self.SHARE * documents if documents >= self.MIN_DOCUMENTS else None
         self._keep = keep
-        self._stem = None
 
     def prune(self, words: list[str]) -> list[str]:
         if self._limit is None or len(words) <= self._keep:
             return words
-        if self._stem is None:
-            import snowballstemmer
-
-            self._stem = snowballstemmer.stemmer("porter").stemWord
-        counts = {w: self._frequencies.get(self._stem(w), 0) for w in words}
+        counts = {w: self._frequencies.get(stem(w), 0) for w in words}
         rare = [w for w in words if counts[w] <= self._limit]
         if len(rare) >= self._keep:
             return rare
         return sorted(words, key=counts.get)[:self._keep]
+
+
+_STEMMER = None
+
+
+def stem(word: str) -> str:
+    """The Porter stem of a word: the form the FTS5 index (tokenize=porter) stores."""
+    global _STEMMER
+    if _STEMMER is None:
+        import snowballstemmer
+
+        _STEMMER = snowballstemmer.stemmer("porter")
+    return _STEMMER.stemWord(word.lower())

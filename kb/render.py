@@ -7,6 +7,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from kb.relevance import NOT_ANSWERED
 from kb.search import Hit, Results
 from kb.stats import Stats
 
@@ -36,8 +37,12 @@ def print_results(results: Results) -> None:
     console.print(header)
     if results.notice:
         console.print(Text(results.notice, style="yellow"))
+    if results.searched_for:
+        console.print(Text(f"searched for: {results.searched_for}", style="yellow"))
     if not results.hits:
         console.print("  no results: try other words, or --mode semantic")
+    elif not results.answered:
+        console.print(Text(NOT_ANSWERED, style="bold yellow"))
     for hit in results.hits:
         console.print()
         console.print(Padding(Text.assemble((f"{hit.rank}. ", "bold"), (hit.title, "bold")),
@@ -45,7 +50,8 @@ def print_results(results: Results) -> None:
         console.print(_indented(_tags(hit)))
         console.print(_indented(Text(hit.snippet(SNIPPET_CHARS))))
         console.print(_indented(Text(f"source: {hit.source_line}", style="dim")))
-        console.print(_indented(Text(f"why: {hit.why} · score {hit.score:.2f}", style="dim")))
+        console.print(_indented(Text(f"why: {hit.why} · {hit.band} match, score {hit.score:.2f}",
+                                     style="dim")))
 
 
 def _indented(text: Text) -> Padding:

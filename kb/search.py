@@ -1,9 +1,15 @@
-"""The search engine: keyword (FTS5 bm25), semantic (cosine) and hybrid (rank fusion).
+"""The search engine: keyword (FTS5 bm25), semantic (cosine) and hybrid (a learned blend).
 
-One engine serves the CLI, the TUI and Datasette, so a query ranks the same everywhere.
-It reads the database read-only, keeps the vectors in one float32 matrix (a brute-force
-scan over 100k × 384 takes milliseconds: no vector index needed at this size), and
-reloads by itself when a build or an ingest changes the file.
+One engine serves the CLI, the TUI and Datasette, so a query ranks, scores, explains and
+abstains the same everywhere. It reads the database read-only, keeps the vectors in one
+float32 matrix (a brute-force scan over 100k × 384 takes milliseconds: no vector index
+needed at this size), and reloads by itself when a build or an ingest changes the file.
+
+A search parses what was typed once into a `Query` (kb/query.py): normalised, misspellings
+corrected against the index (kb/spelling.py), expanded with the glossary and, for the
+model, with the record words nearest to words no record uses. Every hit is scored on one
+scale for every mode (kb/relevance.py) and carries its band and a true "why" line; the
+results say whether anything answers the question closely (`answered`).
 
 The embedder is loaded on demand. Interactive front-ends load it in the background
 (`load_embedder`) and meanwhile get keyword results with a notice, never a wait.
@@ -12,47 +18,32 @@ The embedder is loaded on demand. Interactive front-ends load it in the backgrou
 from __future__ import annotations
 
 import json
+import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from kb import relevance
 from kb.database import connect_readonly, read_meta, signature
 from kb.embeddings import DTYPE, Embedder, check_same_model, from_blobs
 from kb.errors import ModelError, QueryError
-from kb.glossary import expansion
+from kb.filters import Filters, resolve
+from kb.glossary import META_KEY as GLOSSARY_META, Glossary
+from kb.items import PART_KIND
 from kb.neighbours import KIND as WORD_KIND, Neighbours
-from kb.query import CommonTerms, fts_query, terms
+from kb.query import MAX_QUERY_CHARS, CommonTerms, Query, clean_query, fts_query, stem, terms
+from kb.spelling import Speller
+
+__all__ = ["MODES", "MAX_QUERY_CHARS", "Filters", "Hit", "Results", "SearchEngine", "open_engine"]
 
 MODES = ("hybrid", "semantic", "keyword")
-RRF_K = 10  # reciprocal rank fusion constant: 10 beat the usual 60 in bench/retrieval.py
-MAX_QUERY_CHARS = 2000
 TITLE_WEIGHT = 4.0  # bm25 weight of an item's title against its text
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict results; each field is a set of allowed values, empty meaning any."""
-
-    case: frozenset[str] = frozenset()
-    theme: frozenset[str] = frozenset()
-    stage: frozenset[str] = frozenset()
-    kind: frozenset[str] = frozenset()
-    outcome: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, **values) -> "Filters":
-        def norm(v):
-            if not v:
-                return frozenset()
-            return frozenset([v] if isinstance(v, str) else v)
-        return cls(**{k: norm(v) for k, v in values.items()})
-
-    def __bool__(self) -> bool:
-        return any((self.case, self.theme, self.stage, self.kind, self.outcome))
 
 
 @dataclass
@@ -69,8 +60,24 @@ class Hit:
     source_id: str | None
     source_title: str | None
     locator: str | None
-    score: float
-    why: str = ""
+    score: float  # relevance on the one scale of kb/relevance.py
+    explain: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    nearest: bool = False  # listed only as the nearest record to a query nothing answers
+
+    @property
+    def band(self) -> str:
+        """strong, fair or weak: how the score reads to a person (weak for every hit of a
+        query that nothing in the knowledge base answers)."""
+        return "weak" if self.nearest else relevance.band(self.score)
+
+    @property
+    def why(self) -> str:
+        """Which words of the query (or of its expansions) the hit holds, compared as
+        stems; for a hit found by meaning alone, the part of the record it is closest to.
+        Worked out when first read (a front-end reads it for the hits it shows)."""
+        if self.explain is not None:
+            self._why, self.explain = self.explain(), None
+        return getattr(self, "_why", "")
 
     @property
     def body(self) -> str:
@@ -105,9 +112,22 @@ class Results:
     hits: list[Hit]
     seconds: float = 0.0
     notice: str | None = None  # e.g. "semantic search is still loading"
+    answered: bool = True      # does anything answer the query closely?
+    parsed: Query | None = None
+
+    @property
+    def strong(self) -> int:
+        """How many hits are strong matches."""
+        return sum(1 for h in self.hits if h.band == "strong")
+
+    @property
+    def searched_for(self) -> str | None:
+        """The query as searched, when spelling corrections changed it."""
+        return self.parsed.searched if self.parsed and self.parsed.corrected else None
 
     def to_json(self) -> dict:
-        out = {"query": self.query, "mode": self.mode, "hits": [h.to_json() for h in self.hits]}
+        out = {"query": self.query, "mode": self.mode, "answered": self.answered,
+               "hits": [h.to_json() for h in self.hits]}
         if self.notice:
             out["notice"] = self.notice
         return out
@@ -121,6 +141,18 @@ class _Index:
     matrix: np.ndarray                 # (n, dims) float32, L2-normalised
     columns: dict[str, np.ndarray]     # kind, case, stage, outcome per matrix row
     themes: list[frozenset[str]] = field(default_factory=list)
+    # The lessons' parts (kb/items.py): each part's vector, name and its lesson's matrix row.
+    parts: np.ndarray = field(default_factory=lambda: np.empty((0, 1), dtype=np.float32))
+    part_names: list[str] = field(default_factory=list)
+    part_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def closest(self, cosines: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Each item's best cosine over its whole text and its parts (field-level
+        matching: a question can be close to one part of a lesson and far from the rest)."""
+        closest = cosines.copy()
+        if len(self.part_rows):
+            np.maximum.at(closest, self.part_rows, self.parts @ vector)
+        return closest
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         if not filters:
@@ -152,6 +184,10 @@ class SearchEngine:
         self._index: _Index | None = None
         self._common: CommonTerms | None = None
         self._neighbours: Neighbours | None = None
+        self._glossary: Glossary | None = None
+        self._speller: Speller | None = None
+        self._cases: dict[str, str] | None = None
+        self._last_vector: tuple[str, np.ndarray] | None = None
 
     def refresh(self) -> bool:
         """Reconnect if the file was rebuilt or ingested into since we opened it."""
@@ -186,17 +222,30 @@ class SearchEngine:
         themes: list[frozenset[str]] = []
         cursor = self.conn.execute(
             "select items.item, items.kind, items.\"case\", items.stage, items.outcome, "
-            "items.themes, embeddings.vector from items join embeddings "
+            "items.themes, embeddings.vector, items.id from items join embeddings "
             "on embeddings.kind = items.kind and embeddings.id = items.id "
             "order by items.item")
-        for n, (item, kind, case, stage, outcome, item_themes, vector) in enumerate(cursor):
+        lessons: dict[str, int] = {}  # lesson id → matrix row
+        for n, (item, kind, case, stage, outcome, item_themes, vector, id) in enumerate(cursor):
             rowids[n] = item
+            if kind == "lesson":
+                lessons[id] = n
             matrix[n] = np.frombuffer(vector, dtype=DTYPE)
             for name, value in zip(values, (kind, case, stage, outcome)):
                 values[name].append(value or "")
             themes.append(frozenset(json.loads(item_themes or "[]")))
+        names, rows, vectors = [], [], []
+        for id, vector in self.conn.execute("select id, vector from embeddings where kind = ? "
+                                            "order by id", [PART_KIND]):
+            lesson, _, name = id.partition("#")
+            if lesson in lessons:
+                names.append(name)
+                rows.append(lessons[lesson])
+                vectors.append(vector)
         return _Index(rowids=rowids, matrix=matrix, themes=themes,
-                      columns={name: np.array(v, dtype=object) for name, v in values.items()})
+                      columns={name: np.array(v, dtype=object) for name, v in values.items()},
+                      parts=from_blobs(vectors, self.dimensions), part_names=names,
+                      part_rows=np.array(rows, dtype=np.int64))
 
     # -- the model ------------------------------------------------------------------
     @property
@@ -230,28 +279,108 @@ class SearchEngine:
         started = time.perf_counter()
         if mode not in MODES:
             raise QueryError(f"Unknown search mode {mode!r}: use one of {', '.join(MODES)}.")
-        query = " ".join(query.split())[:MAX_QUERY_CHARS]
-        if not query:
-            raise QueryError("The query is empty: type some words to search for.")
         if limit < 1:
             raise QueryError("The limit must be at least 1.")
-        self.refresh()
         notice = None
         effective = mode
         if mode != "keyword" and not self.embedder_ready and not wait_for_model:
             effective, notice = "keyword", "Semantic search is still loading: keyword results for now."
-        depth = max(limit * 5, 50)
-        expanded = self._expand(query, semantic=effective != "keyword")
-        if effective == "keyword":
-            ranked = self._keyword(expanded, depth, filters)
-        elif effective == "semantic":
-            ranked = self._semantic(expanded, depth, filters)
+        parsed = self.prepare(query, effective)
+        ranked = self.rank(parsed, effective, max(limit * 5, 50), filters)
+        hits = self._hits(ranked[:limit], parsed)
+        answered = self._answered(parsed, effective, ranked)
+        for hit in hits:
+            hit.nearest = not answered
+        return Results(query=parsed.text, mode=effective, hits=hits,
+                       seconds=time.perf_counter() - started, notice=notice,
+                       answered=answered, parsed=parsed)
+
+    def _answered(self, query: Query, mode: str, ranked: list[tuple]) -> bool:
+        if not ranked:
+            return False
+        cosine = max(r[2] for r in ranked)  # the candidates hold the best by each measure
+        part = max(r[4] for r in ranked)
+        covered = self.coverage(query, [r[0] for r in ranked[:relevance.COVERAGE_HITS]])
+        return relevance.answered(mode, cosine, covered, part)
+
+    def coverage(self, query: Query, items: list[int]) -> float:
+        """The largest share of the query's words (weighted by idf) that one of `items`
+        holds, compared as stems: low when the hits share only common words with the
+        question, or none of its rare ones."""
+        words = [w for w in query.words if len(w) > 1]
+        if not words or not items:
+            return 0.0
+        with self._lock:
+            (documents,) = self.conn.execute("select count(*) from items").fetchone()
+            texts = [t for (t,) in self.conn.execute(
+                "select title || ' ' || text from items where item in "
+                f"({', '.join('?' * len(items))})", items)]
+            frequency = {w: (self.conn.execute("select doc from items_fts_vocab where term = ?",
+                                               [_stem(w)]).fetchone() or (0,))[0] for w in words}
+        weight = {w: math.log((documents + 1) / (frequency[w] + 0.5)) for w in words}
+        total = sum(weight.values()) or 1.0
+        return max(sum(weight[w] for w in matching_words(words, text)) / total for text in texts)
+
+    def prepare(self, text: str, mode: str) -> Query:
+        """The parsed query and, for the model, the record words nearest to words no record
+        uses (kb/neighbours.py)."""
+        parsed = self.parse(text)
+        if mode == "keyword":
+            return parsed
+        return parsed.with_expansions(self.neighbours.expansions(parsed.words, self.load_embedder()))
+
+    def parse(self, text: str) -> Query:
+        """What was typed as a `Query`: normalised, misspellings corrected, glossary
+        expansions found (the model's word neighbours are added by `search`)."""
+        text = clean_query(text)
+        self.refresh()
+        corrections = self.speller.corrections(terms(text))
+        searched = text
+        for typed, corrected in corrections:
+            searched = re.sub(rf"\b{re.escape(typed)}\b", corrected, searched, flags=re.IGNORECASE)
+        return Query(text=text, searched=searched, words=tuple(terms(searched)),
+                     corrections=tuple(corrections),
+                     expansions=tuple(self.glossary.expansions(searched)))
+
+    def filters(self, **values) -> Filters:
+        """Filters from what a user gave (keys or displayed names, any case), checked
+        against this database's cases and the vocabularies; QueryError lists valid values."""
+        return resolve(values, self.case_names)
+
+    @property
+    def case_names(self) -> dict[str, str]:
+        with self._lock:
+            if self._cases is None:
+                self._cases = dict(self.conn.execute("select slug, name from cases order by name"))
+            return self._cases
+
+    def rank(self, query: Query, mode: str, depth: int,
+             filters: Filters = Filters()) -> list[tuple[int, float, float, float, float]]:
+        """(item rowid, relevance, cosine, keyword score, closest-part cosine), best first:
+        the mode's own ranking, on the one relevance scale."""
+        keyword = dict(self._keyword(query, depth, filters)) if mode != "semantic" else {}
+        if mode == "keyword":
+            scored = [(item, relevance.relevance(mode, 0.0, kw, 0.0), 0.0, kw, 0.0)
+                      for item, kw in keyword.items()]
         else:
-            ranked = _fuse(self._keyword(expanded, depth, filters),
-                           self._semantic(expanded, depth, filters))
-        hits = self._hits(ranked[:limit], query)
-        return Results(query=query, mode=effective, hits=hits,
-                       seconds=time.perf_counter() - started, notice=notice)
+            index = self.index
+            if not len(index.rowids):
+                return []
+            cosines, closest = self._cosines(query, filters)
+            top = min(depth, len(cosines))
+            rows = set(np.argpartition(-cosines, top - 1)[:top].tolist())
+            rows.update(np.argpartition(-closest, top - 1)[:top].tolist())
+            rows.update(np.searchsorted(index.rowids, list(keyword)).tolist())
+            scored = []
+            for row in rows:
+                cosine, part = float(cosines[row]), float(closest[row])
+                if not np.isfinite(cosine):
+                    continue
+                item = int(index.rowids[row])
+                kw = keyword.get(item, 0.0)
+                scored.append((item, relevance.relevance(mode, cosine, kw, part), cosine, kw, part))
+        scored.sort(key=lambda r: (-r[1], r[0]))
+        return scored[:depth]
 
     @property
     def common_terms(self) -> CommonTerms:
@@ -264,13 +393,30 @@ class SearchEngine:
                 self._common = CommonTerms(frequencies, documents)
             return self._common
 
-    def _expand(self, query: str, *, semantic: bool) -> str:
-        """The query plus the commissioning terms its everyday words stand for (glossary)
-        and, when the model is at hand, the record words nearest to its unknown words."""
-        extra = [expansion(query)]
-        if semantic:
-            extra.append(self.neighbours.expansion(query, self.load_embedder()))
-        return " ".join([query, *filter(None, extra)])
+    @property
+    def glossary(self) -> Glossary:
+        with self._lock:
+            if self._glossary is None:
+                self._glossary = Glossary.from_json(self.meta.get(GLOSSARY_META))
+            return self._glossary
+
+    @property
+    def speller(self) -> Speller:
+        """Corrects words against the records' words; "known" means the FTS vocabulary
+        holds the word's stem."""
+        with self._lock:
+            if self._speller is None:
+                conn = self.conn
+
+                def documents(word: str) -> int:
+                    with self._lock:
+                        row = conn.execute("select doc from items_fts_vocab where term = ?",
+                                           [_stem(word)]).fetchone()
+                    return row[0] if row else 0
+
+                self._speller = Speller({w: documents(w) for w in self.neighbours.words},
+                                        lambda word: documents(word) > 0)
+            return self._speller
 
     @property
     def neighbours(self) -> Neighbours:
@@ -282,8 +428,8 @@ class SearchEngine:
                                               from_blobs((r[1] for r in rows), self.dimensions))
             return self._neighbours
 
-    def _keyword(self, query: str, depth: int, filters: Filters) -> list[tuple[int, float]]:
-        match = fts_query(self.common_terms.prune(terms(query)))
+    def _keyword(self, query: Query, depth: int, filters: Filters) -> list[tuple[int, float]]:
+        match = fts_query(self.common_terms.prune(query.keyword_terms))
         if match is None:
             return []
         where, params = _filter_sql(filters)
@@ -296,19 +442,26 @@ class SearchEngine:
         # bm25 is negative, lower-is-better and unbounded: report x / (1 + x) in 0–1.
         return [(item, -bm25 / (1.0 - bm25)) for item, bm25 in rows]
 
-    def _semantic(self, query: str, depth: int, filters: Filters) -> list[tuple[int, float]]:
-        vector = self.load_embedder().encode_one(query)
+    def _cosines(self, query: Query, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
+        """The query's cosine with every item, and with its closest part (-inf where a
+        filter excludes the item)."""
+        vector = self._vector(query)
         index = self.index
-        if not len(index.rowids):
-            return []
-        scores = index.matrix @ vector
+        cosines = index.matrix @ vector
+        closest = index.closest(cosines, vector)
         keep = index.mask(filters)
         if keep is not None:
-            scores = np.where(keep, scores, -np.inf)
-        depth = min(depth, len(scores))
-        top = np.argpartition(-scores, depth - 1)[:depth]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(index.rowids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+            cosines = np.where(keep, cosines, -np.inf)
+            closest = np.where(keep, closest, -np.inf)
+        return cosines, closest
+
+    def _vector(self, query: Query) -> np.ndarray:
+        """The query's vector (the last one is kept: the why line asks for it again)."""
+        text = query.semantic_text
+        last = self._last_vector
+        if last is None or last[0] != text:
+            last = self._last_vector = (text, self.load_embedder().encode_one(text))
+        return last[1]
 
     def similar(self, kind: str, id: str, *, limit: int = 5, other_cases: bool = True,
                 kinds: tuple[str, ...] = ("lesson",)) -> list[Hit]:
@@ -335,7 +488,7 @@ class SearchEngine:
                 scores[at] = 2.0  # curated links rank above any cosine
         order = [i for i in np.argsort(-scores)[:limit] if np.isfinite(scores[i])]
         ranked = [(int(index.rowids[i]), float(min(scores[i], 1.0))) for i in order]
-        return self._hits(ranked, "")
+        return self._hits(ranked, None)
 
     def _related_rowids(self, kind: str, id: str) -> list[int]:
         if kind != "lesson":
@@ -346,35 +499,94 @@ class SearchEngine:
                 "join items on items.kind = 'lesson' and items.id = json_each.value "
                 "where lessons.id = ?", [id])]
 
-    def _hits(self, ranked: list[tuple[int, float]], query: str) -> list[Hit]:
+    def _hits(self, ranked: list[tuple], query: Query | None) -> list[Hit]:
         if not ranked:
             return []
-        rowids = [r for r, _ in ranked]
+        rowids = [r[0] for r in ranked]
         with self._lock:
             rows = {r[0]: r for r in self.conn.execute(
                 "select item, kind, id, \"case\", title, text, themes, stage, outcome, source, "
                 f"source_title, locator from items where item in ({', '.join('?' * len(rowids))})",
                 rowids)}
-        words = terms(query) if query else []
         hits = []
-        for rank, (rowid, score) in enumerate(ranked, start=1):
+        for rank, (rowid, score, *_) in enumerate(ranked, start=1):
             r = rows[rowid]
+            explain = None
+            if query is not None:
+                explain = partial(self._why, query, r[1], r[2], f"{r[4]} {r[5]}")
             hits.append(Hit(rank=rank, kind=r[1], id=r[2], case=r[3], title=r[4], text=r[5],
                             themes=json.loads(r[6] or "[]"), stage=r[7], outcome=r[8],
                             source_id=r[9], source_title=r[10], locator=r[11], score=score,
-                            why=_why(words, f"{r[4]} {r[5]}".lower())))
+                            explain=explain))
         return hits
 
+    def _why(self, query: Query, kind: str, id: str, text: str) -> str:
+        """"matches conflict, interest; family doctor → GP", or, when no word matched,
+        the part of the record closest in meaning to the query."""
+        words = matching_words(query.words, text)
+        expansions = []
+        for expansion in query.expansions:
+            found = matching_words(expansion.terms, text)
+            if found:
+                expansions.append(expansion.label(found))
+        if words or expansions:
+            return "; ".join(filter(None, [f"matches {', '.join(words[:6])}" if words else "",
+                                           *expansions[:3]]))
+        part = self._closest_part(query, kind, id)
+        return f"close in meaning to {part}" if part else "close in meaning"
 
-def _fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion, scaled so that first in every ranking scores 1.0."""
-    fused: dict[int, float] = {}
-    for ranking in rankings:
-        for position, (item, _) in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (RRF_K + position)
-    best = len(rankings) / (RRF_K + 1)
-    return sorted(((item, score / best) for item, score in fused.items()),
-                  key=lambda pair: -pair[1])
+    def _closest_part(self, query: Query, kind: str, id: str) -> str | None:
+        """For a lesson: what happened, its lesson, its recommendation or one of its
+        curated questions, whichever is closest in meaning to the query."""
+        if kind != "lesson" or not self.embedder_ready:
+            return None
+        index = self.index
+        with self._lock:
+            row = self.conn.execute("select item, questions from lessons join items on "
+                                    "items.kind = 'lesson' and items.id = lessons.id "
+                                    "where lessons.id = ?", [id]).fetchone()
+        if row is None:
+            return None
+        position = int(np.searchsorted(index.rowids, row[0]))
+        mine = np.flatnonzero(index.part_rows == position)
+        if not len(mine):
+            return None
+        best = index.part_names[mine[int(np.argmax(index.parts[mine] @ self._vector(query)))]]
+        if best.startswith("question-"):
+            questions = json.loads(row[1] or "[]")
+            number = int(best.split("-")[1])
+            if number <= len(questions):
+                return f"its question “{questions[number - 1]}”"
+        return PART_LABELS.get(best)
+
+
+PART_LABELS = {"event": "what happened", "lesson": "its lesson",
+               "recommendation": "its recommendation"}
+
+
+def matching_words(words, text: str) -> list[str]:
+    """The `words` that `text` holds, compared as Porter stems, as the index compares them
+    ("partners" holds "partner", never "art"); a one-letter word never counts (the "s" of
+    "CCG's" is not a word)."""
+    tokens = set(_TOKEN.findall(text.lower()))
+    found = []
+    for shown in words:
+        word = shown.lower()
+        if len(word) < 2:
+            continue
+        target = _stem(word)
+        # Porter changes only endings: a token can share the stem only if it shares the start.
+        if word in tokens or any(_stem(t) == target for t in tokens if t[:3] == word[:3]):
+            found.append(shown)
+    return found
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return stem(word)
 
 
 def _filter_sql(filters: Filters) -> tuple[str, list]:
@@ -391,11 +603,6 @@ def _filter_sql(filters: Filters) -> tuple[str, list]:
                        f"in ({', '.join('?' * len(allowed))}))")
         params += allowed
     return "".join(f" and {c}" for c in clauses), params
-
-
-def _why(words: list[str], haystack: str) -> str:
-    matched = [w for w in words if w in haystack]
-    return f"matches {', '.join(matched[:5])}" if matched else "close in meaning"
 
 
 def open_engine(db_path: Path, *, model_dir: Path | None = None) -> SearchEngine:

@@ -35,7 +35,7 @@ def hit_view(datasette: Datasette, hit: Hit, cases: dict[str, str]) -> dict:
     """What a template shows of a hit: its fields, its link, its text without the title
     and the name of its case."""
     return {**vars(hit), "url": row_url(datasette, TABLES[hit.kind], hit.id), "body": hit.body,
-            "case_name": cases.get(hit.case, hit.case)}
+            "case_name": cases.get(hit.case, hit.case), "why": hit.why, "band": hit.band}
 
 
 def hit_json(datasette: Datasette, hit: Hit) -> dict:

@@ -19,8 +19,9 @@ from datasette import Response
 from datasette.utils.asgi import Request
 
 from kb.errors import DatabaseError, KbError, QueryError
+from kb.filters import NAMES as FILTERS, choices, resolve
+from kb.relevance import NOT_ANSWERED
 from kb.search import MAX_QUERY_CHARS, MODES, Filters, Results
-from kb.vocabulary import ITEM_KINDS, OUTCOMES, STAGES, THEMES, label
 from kb.web.hits import case_names, hit_json, hit_view
 from kb.web.site import site_for
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
 DEFAULT_MODE = "hybrid"
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-FILTERS = ("case", "theme", "stage", "kind", "outcome")
 JSON_YES = ("1", "true", "on", "yes")  # ?_json=…; "0" or "false" means the page
 PARAMETERS = frozenset({"q", "mode", "limit", "_json", *FILTERS})
 
@@ -60,16 +60,10 @@ def read_form(args, cases: dict[str, str]) -> Form:
         raise QueryError(f"The limit must be a whole number from 1 to {MAX_LIMIT}, "
                          f"not {limit[:20]!r}.")
     form.limit = int(limit)
-    allowed = {"case": cases, "theme": THEMES, "stage": STAGES, "kind": ITEM_KINDS,
-               "outcome": OUTCOMES}
-    for name in FILTERS:
-        values = [v for v in args.getlist(name) if v]  # "" is the form's "any"
-        for value in values:
-            if value not in allowed[name]:
-                raise QueryError(f"Unknown {name} {value[:80]!r}: use one of "
-                                 f"{', '.join(allowed[name])}.")
-        if values:
-            form.chosen[name] = values
+    # "" is the form's "any"; names as well as keys are accepted (kb/filters.py).
+    filters = resolve({name: [v for v in args.getlist(name) if v] for name in FILTERS}, cases)
+    form.chosen = {name: sorted(getattr(filters, name)) for name in FILTERS
+                   if getattr(filters, name)}
     return form
 
 
@@ -97,6 +91,7 @@ async def search_view(datasette: Datasette, request: Request) -> Response:
         response = Response.html(await datasette.render_template("lessons_search.html", {
             "form": form, "query_text": request.args.get("q") or "", "error": error,
             "notices": notices, "options": _options(cases), "results": results,
+            "not_answered": NOT_ANSWERED,
             "hits": [hit_view(datasette, hit, cases) for hit in results.hits] if results else [],
         }, request=request), status=status)
     engine_ms = results.seconds * 1000 if results else 0.0
@@ -112,6 +107,8 @@ def _notices(form: Form, results: Results | None) -> list[str]:
                        "were searched.")
     if results and results.notice:
         notices.append(results.notice)
+    if results and results.searched_for:
+        notices.append(f"Searched for: {results.searched_for}")
     return notices
 
 
@@ -130,9 +127,5 @@ def _json(datasette: Datasette, results: Results | None, error: str | None,
 
 def _options(cases: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
     """The form's selects, in the order shown: each one's choices as (value, label)."""
-    def heading(described: dict[str, str]) -> list[tuple[str, str]]:
-        return [(key, label(described, key)) for key in described]
-
-    return {"mode": [(m, m) for m in MODES], "case": list(cases.items()),
-            "theme": heading(THEMES), "stage": heading(STAGES),
-            "kind": [(k, k) for k in ITEM_KINDS], "outcome": [(o, o) for o in OUTCOMES]}
+    return {"mode": [(m, m) for m in MODES],
+            **{name: list(values.items()) for name, values in choices(cases).items()}}

@@ -107,3 +107,22 @@ def test_hostile_yaml_is_refused_with_file_and_line(data_copy, yaml_text, line, 
     (error,) = caught.value.errors
     assert (error.path, error.line) == (str(path), line)
     assert problem in error.problem
+
+
+def test_the_glossary_is_read_and_checked_like_the_case_files(data_copy):
+    glossary = read_corpus(data_copy).glossary
+    assert glossary.phrases["family doctor"] == "GP general practice"
+    assert glossary.acronyms["NAO"] == "National Audit Office"
+    path = data_copy / "glossary.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("  family doctor: GP general practice",
+                                 "  family doctor: GP general practice\n  Go Live!: start", 1)
+                    .replace("acronyms:", "acronyms:\n  nao: lower case", 1))
+    with pytest.raises(RecordErrors) as caught:
+        read_corpus(data_copy)
+    lines = text.splitlines()
+    phrase_line = lines.index("  family doctor: GP general practice") + 2
+    message = str(caught.value)
+    assert f"glossary.yaml, line {phrase_line}: phrases.Go Live!" in message
+    assert "expected a phrase in lower-case letters" in message
+    assert "acronyms.nao" in message and "expected an acronym of 2 to 7 capital letters" in message

@@ -61,6 +61,14 @@ def test_db_from_the_environment(built_db):
     (["search", "--db", "{db}", "--mode", "semantic", "vat"], {"LESSONS_MODEL": "/nonexistent"},
      "No embedding model found"),
     (["stats", "--db", "{missing}"], {}, "No database at"),
+    (["search", "--db", "{db}", "--case", "Atlantis", "vat"], {},
+     "Unknown case 'Atlantis': use one of dudley, nhs-england, sunderland, uniting-care, west-london."),
+    (["search", "--db", "{db}", "--theme", "vat", "vat"], {}, "Unknown theme 'vat': use one of"),
+    (["search", "--db", "{db}", "--stage", "planning", "vat"], {}, "Unknown stage 'planning'"),
+    (["search", "--db", "{db}", "--kind", "document", "vat"], {},
+     "Unknown kind 'document': use one of case, lesson, fact, passage."),
+    (["search", "--db", "{db}", "--outcome", "bad", "vat"], {},
+     "Unknown outcome 'bad': use one of went-well, went-wrong, guidance."),
 ])
 def test_errors_are_one_clear_line_and_a_nonzero_exit(tmp_path, built_db, args, env, message):
     corrupt = tmp_path / "corrupt.db"
@@ -85,3 +93,36 @@ def test_malformed_case_file_is_reported_by_file_and_line(tmp_path, data_copy):
     result = kb("build", "--db", str(tmp_path / "kb.db"), "--data", str(data_copy), check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "sunderland.yaml, line" in result.stderr and "stage" in result.stderr
+
+
+def test_outcome_and_filters_by_the_names_a_user_sees(built_db):
+    out = kb("search", "--json", "--db", str(built_db), "--case", "Uniting Care", "--outcome",
+             "went wrong", "--kind", "Lesson", "--theme", "Tax and VAT", "tax").stdout
+    hits = json.loads(out)["hits"]
+    assert hits and all(h["case"] == "uniting-care" and h["outcome"] == "went-wrong"
+                        and h["kind"] == "lesson" and "tax-vat" in h["themes"] for h in hits)
+
+
+def test_a_bad_query_among_good_ones_gets_an_error_object(built_db):
+    queries = ["VAT risk of LLP", "   ", "x" * 2001, "GP engagement"]
+    result = kb("search", "--json", "--limit", "2", "--db", str(built_db), *queries, check=False)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1 and len(lines) == 4
+    assert [("error" in line) for line in lines] == [False, True, True, False]
+    assert "empty" in lines[1]["error"] and "2,001 characters" in lines[2]["error"]
+    assert lines[0]["answered"] is True and lines[3]["hits"]
+
+
+def test_invalid_utf8_query_is_a_clear_error(built_db):
+    result = subprocess.run([*KB, "search", "--db", str(built_db).encode(), b"vat \xff\xfe"],
+                            capture_output=True, timeout=120)
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert b"not valid UTF-8" in result.stderr
+
+
+def test_says_what_it_searched_for_and_when_nothing_answers(built_db):
+    out = kb("search", "--db", str(built_db), "--limit", "2", "conflcit of intrest",
+             "ambulance response times in rural areas").stdout
+    assert "searched for: conflict of interest" in out
+    assert "Nothing in the knowledge base answers this closely. Nearest records:" in out
+    assert "strong match" in out and "weak match" in out

@@ -89,7 +89,7 @@ def test_unknown_mode_is_a_clear_error(engine):
 
 def test_json_shape_is_stable(engine):
     out = engine.search("VAT risk of LLP", limit=2).to_json()
-    assert set(out) == {"query", "mode", "hits"}
+    assert set(out) == {"query", "mode", "answered", "hits"}
     assert out["query"] == "VAT risk of LLP" and out["mode"] == "hybrid"
     hit = out["hits"][0]
     assert set(hit) == {"rank", "kind", "id", "case", "title", "text", "themes", "stage",

@@ -11,15 +11,14 @@ import pytest
 
 from ingest.casefiles import read_corpus
 from kb import config
-from kb.evaluate import HOLDOUT_DIR, load_queries, query_files
-from kb.glossary import ACRONYMS
+from kb.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
 from kb.items import lesson_text
 
 DATA = config.PROJECT_ROOT / "data"
 SOURCES_DIR = config.PROJECT_ROOT.parent / "shared" / "sources"
 PUBLISHED_IDS = Path(__file__).parent / "published-ids.txt"
 CASES = {"dudley", "sunderland", "west-london", "uniting-care", "nhs-england"}
-EVALUATION_SETS = query_files() + query_files(HOLDOUT_DIR)
+EVALUATION_SETS = query_files() + query_files(HOLDOUT_DIR) + query_files(QUERY_DIR / "out-of-scope")
 # Capitals in the records that are names or references, not acronyms a user might spell out.
 NOT_ACRONYMS = {"GBP", "HC", "ICF", "PB"}
 
@@ -109,7 +108,25 @@ def test_every_lesson_has_everyday_questions_of_its_own(corpus):
 def test_every_acronym_in_the_records_is_in_the_glossary(corpus):
     used = {match.rstrip("s") for case_file in corpus.cases
             for match in re.findall(r"\b[A-Z]{2,6}s?\b", case_file.model_dump_json())}
-    assert used - NOT_ACRONYMS - set(ACRONYMS) == set()
+    assert used - NOT_ACRONYMS - set(corpus.glossary.acronyms) == set()
+
+
+def test_glossary_phrases_are_not_taken_from_the_evaluation_questions(corpus):
+    """A glossary phrase that an evaluation question uses must also be used in text written
+    without sight of the questions: the case records (with their curated questions) or the
+    source documents. A phrase found only in the query sets ("money hole", "townsfolk") is
+    fitted to them: it measures the glossary's memory of the test, not the search."""
+    questions = [q.q.lower() for q in load_queries(EVALUATION_SETS)]
+    blind = " ".join(path.read_text().lower() for path in (DATA / "cases").glob("*.yaml"))
+    if SOURCES_DIR.exists():
+        blind += " ".join(p.read_text(errors="ignore").lower() for p in SOURCES_DIR.iterdir())
+    assert len(corpus.glossary.phrases) >= 30
+    fitted = []
+    for phrase in corpus.glossary.phrases:
+        pattern = re.compile(rf"\b{re.escape(phrase)}s?\b")
+        if any(pattern.search(q) for q in questions) and not pattern.search(blind):
+            fitted.append(phrase)
+    assert not fitted
 
 
 def _words(text: str) -> set[str]:

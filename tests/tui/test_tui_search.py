@@ -32,7 +32,10 @@ async def test_vat_finds_the_uniting_care_lesson_first(make_app):
         first = rows(app)[0]
         assert (first.kind, first.id, first.case) == ("lesson", "uc-vat-llp-unfunded", "uniting-care")
         assert app.screen.query_one(SearchStatus).results.mode == "hybrid"
-        assert f"{len(rows(app))} results · hybrid · 0 ms" in status_text(app)
+        results = app.screen.query_one(SearchStatus).results
+        assert results.answered and results.strong >= 1
+        assert (f"{results.strong} strong match{'' if results.strong == 1 else 'es'}, "
+                f"{len(rows(app)) - results.strong} more · hybrid · 0 ms") in status_text(app)
         preview = plain(app.screen.query_one(ResultPreview))
         assert "Nobody funded the VAT that the LLP structure created" in preview
         assert "went wrong" in preview
@@ -167,3 +170,45 @@ async def test_escape_goes_back_to_the_box_and_clears_it(make_app):
         await pilot.press("escape")
         await settle(pilot)
         assert box.value == "" and app.screen.query_one(Welcome).display
+
+
+async def test_nothing_answers_and_searched_for_are_said(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await search(pilot, "ambulance response times in rural areas")
+        assert "Nothing answers this closely" in status_text(app)
+        assert "nearest record" in status_text(app)
+        assert "weak match" in plain(app.screen.query_one(ResultPreview))
+        await pilot.press("ctrl+u")
+        await search(pilot, "conflcit of intrest")
+        assert "searched for: conflict of interest" in status_text(app)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("case", "Atlantis", "Unknown case 'Atlantis': use one of dudley, sunderland, uniting-care."),
+    ("theme", "vat", "Unknown theme 'vat': use one of procurement, finance, tax-vat"),
+    ("stage", "planning", "Unknown stage 'planning': use one of strategy, engagement"),
+    ("kind", "document", "Unknown kind 'document': use one of case, lesson, fact, passage."),
+    ("outcome", "bad", "Unknown outcome 'bad': use one of went-well, went-wrong, guidance."),
+])
+async def test_an_unknown_filter_is_an_error_listing_valid_values(make_app, name, value, message):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await search(pilot, "contract")
+        before = app.screen.query_one(FilterPanel).filters
+        app.action_filter(name, value)  # as the command palette does
+        await settle(pilot)
+        assert message in status_text(app)
+        assert app.screen.query_one(FilterPanel).filters == before
+
+
+async def test_filters_by_the_name_a_user_sees(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await search(pilot, "contract")
+        app.action_filter("case", "Uniting Care")
+        app.action_filter("outcome", "went wrong")
+        await settle(pilot)
+        assert app.screen.query_one(FilterPanel).filters.case == {"uniting-care"}
+        assert rows(app) and all(h.case == "uniting-care" and h.outcome == "went-wrong"
+                                 for h in rows(app))

@@ -184,3 +184,28 @@ def test_while_the_model_loads_keyword_results_come_with_a_notice(built_db):
     # A thread of its own: the browser tests' Playwright keeps an event loop in this one.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(run).result()
+
+
+def test_filters_by_the_names_a_user_sees(server):
+    data = server.search(q="tax", case="Uniting Care", outcome="went wrong", theme="Tax and VAT")
+    assert data["ok"] and data["hits"]
+    assert all(h["case"] == "uniting-care" and h["outcome"] == "went-wrong" for h in data["hits"])
+    html = server.get("/-/search", params={"q": "tax", "case": "West London"}).text
+    assert '<option value="west-london" selected>' in html
+
+
+def test_strong_matches_are_counted_and_an_unanswered_query_says_so(server):
+    html = server.get("/-/search", params={"q": VAT_QUERY}).text
+    assert re.search(r"1 strong match, 9 more\s+for", html)
+    assert 'id="kb-not-answered"' not in html and "strong match</span>" in html
+    assert server.search(q=VAT_QUERY)["answered"] is True
+    query = {"q": "ambulance response times in rural areas"}
+    html = server.get("/-/search", params=query).text
+    assert "Nothing in the knowledge base answers this closely. Nearest records:" in html
+    assert "0 strong matches" in html and "weak match</span>" in html
+    assert server.search(**query)["answered"] is False
+
+
+def test_searched_for_after_a_correction(server):
+    html = server.get("/-/search", params={"q": "conflcit of intrest"}).text
+    assert "Searched for: conflict of interest" in html

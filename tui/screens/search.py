@@ -165,6 +165,14 @@ class SearchScreen(Screen):
         self.query_one(FilterPanel).mode = mode
 
     def set_filter(self, name: str, value: str | None) -> None:
+        """Set one filter by its key or the name a user sees; an unknown one is shown as
+        the error, listing the valid values (kb/filters.py), and changes nothing."""
+        if value is not None:
+            try:
+                (value,) = getattr(self.app.engine.filters(**{name: value}), name)
+            except KbError as exc:
+                self.query_one(SearchStatus).error = str(exc)
+                return
         self.query_one(FilterPanel).set_filter(name, value)
 
     def action_cycle_mode(self) -> None:

@@ -40,9 +40,18 @@ class SearchStatus(Widget):
         if self.error:
             line.append(self.error, "bold red")
         elif self.results is not None:
-            line.append(plural(len(self.results.hits), "result"), "bold")
-            line.append(f" · {self.results.mode} · {self.took * 1000:.0f} ms")
-            if self.results.notice:
+            results = self.results
+            if results.hits and not results.answered:
+                line.append("Nothing answers this closely", "bold yellow")
+                line.append(f" · {plural(len(results.hits), 'nearest record')}")
+            else:
+                strong = results.strong
+                line.append(f"{strong} strong match{'' if strong == 1 else 'es'}", "bold")
+                line.append(f", {len(results.hits) - strong} more")
+            line.append(f" · {results.mode} · {self.took * 1000:.0f} ms")
+            if results.searched_for:
+                line.append(f" · searched for: {results.searched_for}", "yellow")
+            if results.notice:
                 line.append(" · keyword only until the model loads", "yellow")
         else:
             line.append("Type to search", "dim")
@@ -70,7 +79,8 @@ class ResultPreview(Static):
             text.append(" · ")
         text.append(" · ".join(filter(None, [hit.case, stage_name(hit.stage), hit.kind])), "dim")
         text.append("\n" + hit.snippet(PREVIEW_CHARS) + "\n")
-        text.append(f"source: {hit.source_line} · {hit.why} · score {hit.score:.2f}", "dim")
+        text.append(f"source: {hit.source_line} · {hit.why} · {hit.band} match, "
+                    f"score {hit.score:.2f}", "dim")
         self.update(text)
 
 

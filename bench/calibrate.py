@@ -1,0 +1,183 @@
+"""Calibrate the relevance scale, the hybrid blend and the "answered" decision (kb/relevance.py).
+
+    .venv/bin/python bench/calibrate.py [--db PATH] [--write]
+
+Tune data: the public in-scope query sets (tests/queries/*.yaml) and
+tests/queries/out-of-scope/tune.yaml. Held out, reported only: tests/queries/holdout/*.yaml
+and tests/queries/out-of-scope/holdout.yaml. Per mode it fits
+  1. the blend of the mode's scores (cosine, keyword score, closest lesson part's cosine;
+     semantic has no keyword score, keyword only that): weights by MRR@10 on the public
+     questions, on a grid of step 0.05;
+  2. a logistic curve from the mode's score to "this hit is a listed answer", over the
+     first ten hits of each public question (the one relevance scale), and the bands on
+     it: strong where at least half the hits scoring as much are listed answers, fair
+     where at least a quarter are (hybrid's hits; the scale means the same in every mode);
+  3. the answered decision: a logistic boundary on (the best cosine, the share of the
+     query's words, by idf, that one of the top five hits holds, the best part's cosine), shifted so
+     that at most 5% of tune in-scope questions are flagged;
+then prints the chosen values and the tune and held-out rates. With --write it rewrites the
+calibrated block of kb/relevance.py. Re-run it after any change of model or data (the
+int8 model swap included): it is the one command that recalibrates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kb import config, relevance  # noqa: E402
+from kb.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files  # noqa: E402
+from kb.search import MODES, open_engine  # noqa: E402
+
+OUT_OF_SCOPE = QUERY_DIR / "out-of-scope"
+MAX_IN_SCOPE_FLAGGED = 0.05
+DEPTH = 300
+SHOWN = 10
+# A strong match: of public hits scoring at least this, half or more are listed answers;
+# a fair one: a quarter or more (the base rate of the first ten hits is about one in seven).
+BAND_PRECISION = (0.5, 0.25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, default=config.default_db())
+    parser.add_argument("--write", action="store_true", help="rewrite kb/relevance.py's constants")
+    args = parser.parse_args()
+    engine = open_engine(args.db)
+    sets = {"public": load_queries(query_files()),
+            "out-of-scope tune": load_queries([OUT_OF_SCOPE / "tune.yaml"]),
+            "held-out": load_queries([HOLDOUT_DIR / "holdout.yaml"]),
+            "lay (held out)": load_queries([HOLDOUT_DIR / "lay.yaml"]),
+            "out-of-scope held out": load_queries([OUT_OF_SCOPE / "holdout.yaml"])}
+    curves, answered = {}, {}
+    for mode in MODES:
+        print(f"\n== {mode} ==", flush=True)
+        data = {name: [_candidates(engine, q, mode) for q in queries]
+                for name, queries in sets.items()}
+        weight = max(_grid(mode), key=lambda w: _mrr(data["public"], w))
+        print(f"blend weights (cosine, keyword, part): {_rounded(*weight)} "
+              f"(public MRR@10 {_mrr(data['public'], weight):.3f})")
+        # Fitted on what a user sees: each public question's first ten hits.
+        shown = [c for rows in data["public"] for c in
+                 sorted(rows, key=lambda c: -_blend(c, weight))[:SHOWN]]
+        intercept, slope = _logistic(np.array([[_blend(c, weight)] for c in shown]),
+                                     np.array([c[0] for c in shown]))
+        curves[mode] = _rounded(intercept, *(slope * w for w in weight))
+        print(f"relevance curve (intercept, cosine, keyword, part): {curves[mode]}")
+        if mode == "hybrid":  # the default mode sets the bands for the one scale
+            scores = np.array([intercept + slope * _blend(c, weight) for c in shown])
+            scores = 1 / (1 + np.exp(-scores))
+            labels = np.array([c[0] for c in shown])
+            bands = _rounded(_precision_at_least(scores, labels, BAND_PRECISION[0]),
+                             _precision_at_least(scores, labels, BAND_PRECISION[1]))
+            print(f"bands (strong, fair) at precision {BAND_PRECISION}: {bands}")
+        features = {name: np.array([_query_features(engine, q, rows, weight) for q, rows in
+                                    zip(sets[name], data[name])]) for name in sets}
+        tune_x = np.vstack([features["public"], features["out-of-scope tune"]])
+        tune_y = np.r_[np.ones(len(sets["public"])), np.zeros(len(sets["out-of-scope tune"]))]
+        columns = [0, 1, 2] if mode != "keyword" else [1]
+        b0, *w = _logistic(tune_x[:, columns], tune_y)
+        coefficients = [0.0, 0.0, 0.0]
+        for column, value in zip(columns, w):
+            coefficients[column] = value
+        margins = features["public"] @ np.array(coefficients) + b0
+        # Flag strictly below the in-scope margin at the allowed share: at most 5% flagged.
+        shift = float(np.sort(margins)[int(MAX_IN_SCOPE_FLAGGED * len(margins))])
+        answered[mode] = _rounded(b0 - shift, *coefficients)
+        print(f"answered boundary (intercept, best cosine, coverage, part): {answered[mode]}")
+        for name, x in features.items():
+            flagged = np.mean(x @ np.array(answered[mode][1:]) + answered[mode][0] < 0)
+            kind = "out-of-scope flagged" if "out-of-scope" in name else "in-scope wrongly flagged"
+            print(f"  {name:24} {kind:26} {flagged * 100:5.1f}%  (n={len(x)})")
+    if args.write:
+        _write(curves, answered, bands)
+
+
+def _candidates(engine, query, mode) -> list[tuple[bool, float, float, float, int]]:
+    """(is an answer, cosine, keyword score, part cosine, item) of every candidate the mode
+    ranks."""
+    rows = engine.rank(engine.prepare(query.q, mode), mode, DEPTH)
+    ids = dict(engine.conn.execute(
+        f"select item, id from items where item in ({', '.join('?' * len(rows))})",
+        [r[0] for r in rows])) if rows else {}
+    return [(ids[item] in query.answers, cosine, keyword, part, item)
+            for item, _, cosine, keyword, part in rows]
+
+
+def _query_features(engine, query, rows, weight: float) -> list[float]:
+    """As SearchEngine reads them: the best cosine of any candidate, the largest coverage
+    of the query's words by one of the top hits, and the best cosine of any lesson part."""
+    if not rows:
+        return [0.0, 0.0, 0.0]
+    top = sorted(rows, key=lambda c: -_blend(c, weight))[:relevance.COVERAGE_HITS]
+    return [max(c[1] for c in rows), engine.coverage(engine.parse(query.q), [c[4] for c in top]),
+            max(c[3] for c in rows)]
+
+
+def _precision_at_least(scores, labels, precision: float) -> float:
+    """The lowest score above which at least `precision` of the hits are listed answers."""
+    order = np.argsort(-scores)
+    running = np.cumsum(labels[order]) / np.arange(1, len(order) + 1)
+    good = np.flatnonzero(running >= precision)
+    return float(scores[order][good[-1]]) if len(good) else 1.0
+
+
+def _rounded(*values) -> tuple[float, ...]:
+    return tuple(round(float(v), 3) for v in values)
+
+
+def _grid(mode: str) -> list[tuple[float, float, float]]:
+    """Convex weights on (cosine, keyword, part) that the mode may use."""
+    steps = np.round(np.linspace(0, 1, 21), 2)
+    if mode == "keyword":
+        return [(0.0, 1.0, 0.0)]
+    if mode == "semantic":
+        return [(float(w), 0.0, float(round(1 - w, 2))) for w in steps]
+    return [(float(c), float(k), float(round(1 - c - k, 2)))
+            for c in steps for k in steps if c + k <= 1.0 + 1e-9]
+
+
+def _blend(candidate, weight) -> float:
+    return weight[0] * candidate[1] + weight[1] * candidate[2] + weight[2] * candidate[3]
+
+
+def _mrr(data, weight) -> float:
+    total = 0.0
+    for rows in data:
+        order = sorted(rows, key=lambda c: -_blend(c, weight))[:10]
+        total += next((1 / n for n, c in enumerate(order, 1) if c[0]), 0.0)
+    return total / len(data)
+
+
+def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=10.0, max_iter=1000).fit(x, y)
+    return (float(model.intercept_[0]), *map(float, model.coef_[0]))
+
+
+def _write(curves, answered, bands) -> None:
+    path = Path(relevance.__file__)
+    text = path.read_text()
+    block = ("# -- calibrated: bench/calibrate.py --write " + "-" * 46 + "\n"
+             "# (intercept, weight on cosine, on keyword score, on closest part) per mode\n"
+             f"CURVES: dict[str, tuple[float, float, float, float]] = {curves!r}\n"
+             "# (intercept, weight on the best cosine, on the top hits' coverage of the query,\n"
+             "# on the best lesson part's cosine) per mode\n"
+             f"ANSWERED: dict[str, tuple[float, float, float, float]] = {answered!r}\n"
+             "# the lowest scores of a strong and of a fair match\n"
+             f"STRONG, FAIR = {bands[0]!r}, {bands[1]!r}\n"
+             "# -- end calibrated " + "-" * 72)
+    text = re.sub(r"# -- calibrated:.*?# -- end calibrated -+", block, text, flags=re.S)
+    path.write_text(text)
+    print(f"\nwrote the calibrated constants to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Misspelt query words corrected against the words of the knowledge base.
+
+"conflcit of intrest with GP comissioners" finds nothing by keyword and little by meaning
+(the model's tokenizer splits a misspelt word into unrelated pieces). A query word is left
+alone when the index knows its stem (the FTS5 vocabulary table, which covers every record
+and passage) or when it is an English word (the frequency dictionary shipped with
+symspellpy): a real word the records do not use, such as "dentistry", is not a typo, and
+the engine's word neighbours deal with it. Any other word of four letters or more is
+looked up with SymSpell (symmetric-delete search, Damerau–Levenshtein distance up to 2)
+among the curated records' words, weighted by how many records use each; the closest,
+most common one replaces it, and every front-end shows "searched for: …".
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Callable
+
+MAX_DISTANCE = 2
+MIN_LENGTH = 4  # shorter words have too many neighbours within two edits
+
+
+class Speller:
+    def __init__(self, words: dict[str, int], known: Callable[[str], bool]):
+        """`words`: the records' words with the number of records using each;
+        `known(word)`: whether the index holds the word (by its stem)."""
+        self._counts = words
+        self._known = known
+        self._symspell = None
+        self._english: frozenset[str] | None = None
+
+    def corrections(self, words: list[str]) -> list[tuple[str, str]]:
+        """(typed, corrected) for each word that is neither known nor English and has a
+        close record word."""
+        out = []
+        for word in words:
+            if len(word) < MIN_LENGTH or not word.isalpha() or self._known(word):
+                continue
+            if word in self.english:
+                continue
+            suggestions = self.symspell.lookup(word, _verbosity().CLOSEST, MAX_DISTANCE)
+            if suggestions:
+                best = max(suggestions, key=lambda s: (-s.distance, s.count))
+                out.append((word, best.term))
+        return out
+
+    @property
+    def english(self) -> frozenset[str]:
+        if self._english is None:
+            path = resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+            with path.open(encoding="utf-8") as lines:
+                self._english = frozenset(line.split(" ", 1)[0] for line in lines)
+        return self._english
+
+    @property
+    def symspell(self):
+        if self._symspell is None:
+            from symspellpy import SymSpell
+
+            symspell = SymSpell(max_dictionary_edit_distance=MAX_DISTANCE)
+            for word, count in self._counts.items():
+                symspell.create_dictionary_entry(word, max(count, 1))
+            self._symspell = symspell
+        return self._symspell
+
+
+def _verbosity():
+    from symspellpy import Verbosity
+
+    return Verbosity
