@@ -22,6 +22,7 @@ from kb.embeddings import load_embedder, model_name, resolve_model_dir
 from kb.errors import DatabaseError
 from kb.items import Item, case_file_items, passage_item
 from kb.neighbours import word_items
+from kb.signs import sign_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
 from kb.store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
 from ingest.casefiles import Corpus, read_corpus
@@ -99,6 +100,7 @@ def build(db_path: Path, data_dir: Path, *, force: bool = False, model_dir: Path
                 write_items(db, items)
                 words = word_items(items)  # vectors only, no items rows: kb/neighbours.py
                 plan = store.plan(items, reuse_from=[old])
+                words += sign_items(corpus.cases)  # vectors only: kb/signs.py
                 word_plan = store.plan(words, reuse_from=[old])
                 if progress and plan.to_embed + word_plan.to_embed:
                     progress(total=plan.to_embed + word_plan.to_embed)
