@@ -95,6 +95,7 @@ class LessonInfo:
     recommendation: str
     source_title: str
     locator: str
+    case_name: str
 
     def to_json(self) -> dict:
         return {"id": self.id, "case": self.case, "title": self.title, "stage": self.stage,
@@ -180,11 +181,12 @@ class PlanChecker:
         self._signs = Signs.load(conn, self.engine.dimensions)
         self._sign_words = [_content_words(t) for t in self._signs.texts]
         self._lessons = {r[0]: LessonInfo(r[0], r[1], r[2], r[3], json.loads(r[4] or "[]"), r[5],
-                                          r[6], r[7] or "", r[8] or "")
+                                          r[6], r[7] or "", r[8] or "", r[9] or r[1])
                          for r in conn.execute(
             "select lessons.id, lessons.\"case\", lessons.title, lessons.stage, lessons.themes, "
-            "lessons.outcome, lessons.recommendation, sources.title, lessons.locator "
-            "from lessons left join sources on sources.id = lessons.source")}
+            "lessons.outcome, lessons.recommendation, sources.title, lessons.locator, cases.name "
+            "from lessons left join sources on sources.id = lessons.source "
+            "left join cases on cases.slug = lessons.\"case\"")}
         self._loaded_for = conn
 
     def warm_up(self) -> None:
@@ -253,7 +255,7 @@ class PlanChecker:
             strength = c[0] if status == "covered" else max(w[0], c[0])
             places = self._places(sentences, vectors, lesson_id, chosen)
             items.append(ReviewItem(status, info, places, strength,
-                                    _why(status, places, self._signs.texts[chosen[1]])))
+                                    _why(status, self._signs.texts[chosen[1]])))
         order = {s: n for n, s in enumerate(STATUSES)}
         items.sort(key=lambda i: (order[i.status], -i.strength, i.lesson.id))
         return items
@@ -301,20 +303,14 @@ def _allowed(info: LessonInfo, filters: Filters) -> bool:
             and (not filters.theme or bool(filters.theme & set(info.themes))))
 
 
-def _why(status: str, places: list[Place], sign: str) -> str:
-    quoted = f"“{_clip(places[0].text)}” ({places[0].locator})" if places else "the plan"
+def _why(status: str, sign: str) -> str:
     if status == "covered":
-        return f"the plan does what the lesson recommends: {quoted}"
+        return f"the plan does what the lesson recommends (like “{sign}”)"
     if status == "red-flag":
-        return (f"the plan heads into what went wrong: {quoted} reads like “{sign}”; "
-                "nothing in it does what the lesson recommends")
-    return (f"the plan deals with this matter ({quoted}) but nothing in it does what the "
-            "lesson recommends")
-
-
-def _clip(text: str, words: int = 25) -> str:
-    parts = text.split()
-    return text if len(parts) <= words else " ".join(parts[:words]) + "…"
+        return (f"the plan heads into what went wrong (it reads like “{sign}”), and nothing "
+                "in it does what the lesson recommends")
+    return (f"the plan deals with this matter (like “{sign}”), but nothing in it does what "
+            "the lesson recommends")
 
 
 def _sentences(plan: Plan) -> _Sentences:
