@@ -19,7 +19,7 @@ considered the recommendation and declined it.
 
 Every threshold is calibrated on the labelled tune plans by bench/check.py, which writes
 kb/check_calibration.py (the figures are in its docstring); rerun it after changing the
-model.
+model. `classify` is there too.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import snowballstemmer
 
-from kb import check_calibration as calibration
+from kb.check_calibration import CALIBRATION, Calibration
 from kb.query import STOPWORDS
 from kb.search import Filters, SearchEngine
 from kb.signs import Signs
@@ -167,8 +167,9 @@ class _Sentences:
 class PlanChecker:
     """Reviews plans against the lessons of `engine`'s database, with its model."""
 
-    def __init__(self, engine: SearchEngine):
+    def __init__(self, engine: SearchEngine, calibration: Calibration = CALIBRATION):
         self.engine = engine
+        self.calibration = calibration
         self._signs: Signs | None = None
         self._lessons: dict[str, LessonInfo] | None = None
         self._loaded_for = None
@@ -197,7 +198,7 @@ class PlanChecker:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         self._load()
-        sentences = _sentences(plan)
+        sentences = _sentences(plan, self.calibration.min_words)
         timings["load"] = time.perf_counter() - started
         if not sentences.texts or not len(self._signs.texts):
             return Review(plan, [], time.perf_counter() - started, timings)
@@ -210,31 +211,35 @@ class PlanChecker:
         return Review(plan, items, time.perf_counter() - started, timings)
 
     # -- scoring ------------------------------------------------------------------------
-    def scores(self, plan: Plan) -> dict[str, tuple[float, float]]:
+    def embed(self, plan: Plan) -> tuple[_Sentences, np.ndarray]:
+        """The plan's sentences and their vectors (bench/check.py embeds each plan once)."""
+        self._load()
+        sentences = _sentences(plan, self.calibration.min_words)
+        return sentences, self.engine.load_embedder().encode(sentences.texts)
+
+    def scores(self, sentences: _Sentences, vectors: np.ndarray) -> dict[str, tuple[float, float]]:
         """(w, c) per lesson before any threshold: what bench/check.py calibrates on."""
         self._load()
-        sentences = _sentences(plan)
         if not sentences.texts:
             return {}
-        vectors = self.engine.load_embedder().encode(sentences.texts)
-        best = self._best(sentences, vectors)
-        return {lesson: (w[0], c[0]) for lesson, (w, c) in best.items()}
+        return {lesson: (w[0], c[0]) for lesson, (w, c) in self._best(sentences, vectors).items()}
 
     def _best(self, sentences: _Sentences, vectors: np.ndarray):
         """Per lesson, its best (score, sign, sentence) for warning and for covered."""
         signs = self._signs
         similarity = signs.matrix @ vectors.T                       # (signs, sentences)
-        top = min(calibration.KEYWORD_DEPTH, similarity.shape[1])
+        cal = self.calibration
+        top = min(cal.keyword_depth, similarity.shape[1])
         candidates = np.argpartition(-similarity, top - 1, axis=1)[:, :top]
         best: dict[str, list[tuple[float, int, int]]] = {}
         for s in range(len(signs.texts)):
             lesson, kind = signs.lessons[s], signs.kinds[s]
             slot = best.setdefault(lesson, [(0.0, -1, -1), (0.0, -1, -1)])
             for u in candidates[s]:
-                score = float(similarity[s, u]) + calibration.KEYWORD_WEIGHT * _overlap(
+                score = float(similarity[s, u]) + cal.keyword_weight * _overlap(
                     self._sign_words[s], sentences.words[u])
                 as_kind = kind
-                if kind == "covered" and sentences.negated[u]:
+                if kind == "covered" and cal.negation and sentences.negated[u]:
                     as_kind = "warning"  # the plan considered the recommendation and declined it
                 k = 0 if as_kind == "warning" else 1
                 if score > slot[k][0]:
@@ -248,7 +253,7 @@ class PlanChecker:
             info = self._lessons.get(lesson_id)
             if info is None or not _allowed(info, filters):
                 continue
-            status = classify(w[0], c[0], info.outcome)
+            status = self.calibration.classify(w[0], c[0], info.outcome)
             if status is None:
                 continue
             chosen = c if status == "covered" else w if w[0] >= c[0] else c
@@ -273,7 +278,7 @@ class PlanChecker:
             if locator in seen:
                 continue
             score = chosen[0] if u == chosen[2] else float(scores[u])
-            if places and score < calibration.APPLIES:
+            if places and score < self.calibration.applies:
                 break
             seen.add(locator)
             places.append(Place(locator, sentences.texts[u], score,
@@ -282,18 +287,6 @@ class PlanChecker:
             if len(places) == PLACES:
                 break
         return places
-
-
-def classify(w: float, c: float, outcome: str) -> str | None:
-    """A lesson's status from its best warning (w) and covered (c) match, or None when
-    it does not apply. The thresholds are kb/check_calibration.py's."""
-    if max(w, c) < calibration.APPLIES:
-        return None
-    if c >= calibration.COVERED and c + calibration.MARGIN >= w:
-        return "covered"
-    if outcome == "went-wrong" and w >= calibration.RED_FLAG:
-        return "red-flag"
-    return "gap"
 
 
 def _allowed(info: LessonInfo, filters: Filters) -> bool:
@@ -313,12 +306,12 @@ def _why(status: str, sign: str) -> str:
             "the lesson recommends")
 
 
-def _sentences(plan: Plan) -> _Sentences:
+def _sentences(plan: Plan, min_words: int) -> _Sentences:
     locators, texts = [], []
     for passage in plan.passages:
         for sentence in passage.sentences or (passage.text,):
             sentence = " ".join(sentence.split()).lstrip("• ")
-            if len(sentence.split()) >= calibration.MIN_WORDS:
+            if len(sentence.split()) >= min_words:
                 locators.append(passage.locator)
                 texts.append(sentence)
     texts, locators = texts[:MAX_SENTENCES], locators[:MAX_SENTENCES]
