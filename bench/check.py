@@ -14,6 +14,7 @@ kb/check_calibration.py with them (rerun after changing the model file: one comm
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from dataclasses import replace
@@ -27,11 +28,12 @@ from ingest.plans import read_plan  # noqa: E402
 from kb import config  # noqa: E402
 from kb.check import PlanChecker  # noqa: E402
 from kb.check_calibration import CALIBRATION, Calibration  # noqa: E402
-from kb.plan_evaluate import Counts, LabelledPlan, load_plans  # noqa: E402
+from kb.plan_evaluate import UNLABELLED, Counts, LabelledPlan, load_plans  # noqa: E402
 from kb.search import open_engine  # noqa: E402
 
 CALIBRATION_FILE = config.PROJECT_ROOT / "kb" / "check_calibration.py"
-KEYWORD_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2)
+KEYWORD_WEIGHTS = (0.0, 0.05, 0.1, 0.15)
+TOP_SIGNS = (1, 2, 3)
 APPLIES = np.round(np.arange(0.40, 0.801, 0.01), 2)
 COVERED = np.round(np.arange(0.40, 0.901, 0.01), 2)
 MARGINS = np.round(np.arange(-0.10, 0.101, 0.02), 2)
@@ -48,11 +50,13 @@ def evaluate(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict,
         scores = checker.scores(*embedded[plan.name])
         status = {lesson: calibration.classify(w, c, outcomes[lesson])
                   for lesson, (w, c) in scores.items()}
+        labelled = set(plan.flagged | plan.covered)
         flagged.add(plan.name, {k for k, s in status.items() if s in ("red-flag", "gap")},
-                    set(plan.flagged))
+                    set(plan.flagged), labelled)
         covered.add(plan.name, {k for k, s in status.items() if s == "covered"},
-                    set(plan.covered))
-        red.add(plan.name, {k for k, s in status.items() if s == "red-flag"}, set(plan.red_flags))
+                    set(plan.covered), labelled)
+        red.add(plan.name, {k for k, s in status.items() if s == "red-flag"}, set(plan.red_flags),
+                labelled)
     return flagged, covered, red
 
 
@@ -74,14 +78,21 @@ def _arrays(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict):
 
 
 def _f1(hits, predicted, expected):
-    precision = np.where(predicted > 0, hits / np.maximum(predicted, 1), 0.0)
+    """F1 from arrays of hits and (weighted) predictions: see kb.plan_evaluate.UNLABELLED."""
+    precision = np.where(predicted > 0, hits / np.maximum(predicted, 1e-9), 0.0)
     recall = hits / max(expected, 1)
     return np.where(precision + recall > 0, 2 * precision * recall /
                     np.maximum(precision + recall, 1e-9), 0.0)
 
 
+def _weighted(predicted: np.ndarray, labelled: np.ndarray) -> np.ndarray:
+    """Predictions as precision counts them: a lesson the labels leave out costs UNLABELLED."""
+    return (predicted & labelled).sum(-1) + UNLABELLED * (predicted & ~labelled).sum(-1)
+
+
 def search_thresholds(w, c, wrong, flag, cov, red, expected):
     """The best (objective, applies, covered, margin, red_flag) on these arrays."""
+    labelled = flag | cov
     best = (-1.0, None, None, None)
     top = np.maximum(w, c)
     for applies in APPLIES:
@@ -90,8 +101,10 @@ def search_thresholds(w, c, wrong, flag, cov, red, expected):
             is_cov = applies_mask[None, :] & (c[None, :] >= COVERED[:, None]) & \
                 (c + margin >= w)[None, :]                      # (len(COVERED), n)
             is_flag = applies_mask[None, :] & ~is_cov
-            objective = (_f1((is_flag & flag).sum(1), is_flag.sum(1), expected["flag"])
-                         + _f1((is_cov & cov).sum(1), is_cov.sum(1), expected["cov"]))
+            objective = (_f1((is_flag & flag).sum(1), _weighted(is_flag, labelled),
+                              expected["flag"])
+                         + _f1((is_cov & cov).sum(1), _weighted(is_cov, labelled),
+                               expected["cov"]))
             i = int(np.argmax(objective))
             if objective[i] > best[0] + 1e-9:
                 best = (float(objective[i]), float(applies), float(COVERED[i]), float(margin))
@@ -99,7 +112,7 @@ def search_thresholds(w, c, wrong, flag, cov, red, expected):
     is_cov = (np.maximum(w, c) >= applies) & (c >= covered) & (c + margin >= w)
     candidates = (np.maximum(w, c) >= applies) & ~is_cov & wrong
     is_red = candidates[None, :] & (w[None, :] >= RED_FLAGS[:, None])
-    red_f1 = _f1((is_red & red).sum(1), is_red.sum(1), expected["red"])
+    red_f1 = _f1((is_red & red).sum(1), _weighted(is_red, labelled), expected["red"])
     red_flag = float(RED_FLAGS[int(np.argmax(red_f1))])
     return best[0], applies, covered, margin, red_flag
 
@@ -120,17 +133,17 @@ def main() -> None:
     print(f"read and embedded the plans in {time.perf_counter() - started:.1f} s")
 
     best = None
-    for negation in (True, False):
-        for weight in KEYWORD_WEIGHTS:
-            variant = replace(CALIBRATION, keyword_weight=weight, negation=negation)
-            checker.calibration = variant
-            objective, applies, covered, margin, red_flag = search_thresholds(
-                *_arrays(checker, tune, embedded))
-            print(f"  negation {'on ' if negation else 'off'} keyword weight {weight:.2f}: "
-                  f"tune F1 sum {objective:.3f}")
-            if best is None or objective > best[0] + 1e-9:
-                best = (objective, replace(variant, applies=applies, covered=covered,
-                                           margin=margin, red_flag=red_flag))
+    for negation, weight, top in itertools.product((True, False), KEYWORD_WEIGHTS, TOP_SIGNS):
+        variant = replace(CALIBRATION, keyword_weight=weight, negation=negation,
+                          top_signs=top)
+        checker.calibration = variant
+        objective, applies, covered, margin, red_flag = search_thresholds(
+            *_arrays(checker, tune, embedded))
+        print(f"  negation {'on ' if negation else 'off'}, keyword weight {weight:.2f}, "
+              f"top {top} signs: tune objective {objective:.3f}")
+        if best is None or objective > best[0] + 1e-9:
+            best = (objective, replace(variant, applies=applies, covered=covered,
+                                       margin=margin, red_flag=red_flag))
     chosen = best[1]
     print(f"\nchosen: {chosen}")
     report = []

@@ -181,6 +181,10 @@ class PlanChecker:
         conn = self.engine.conn
         self._signs = Signs.load(conn, self.engine.dimensions)
         self._sign_words = [_content_words(t) for t in self._signs.texts]
+        self._sign_rows: dict[str, np.ndarray] = {}
+        for n, lesson in enumerate(self._signs.lessons):
+            self._sign_rows.setdefault(lesson, []).append(n)
+        self._sign_rows = {k: np.array(v) for k, v in self._sign_rows.items()}
         self._lessons = {r[0]: LessonInfo(r[0], r[1], r[2], r[3], json.loads(r[4] or "[]"), r[5],
                                           r[6], r[7] or "", r[8] or "", r[9] or r[1])
                          for r in conn.execute(
@@ -224,27 +228,28 @@ class PlanChecker:
             return {}
         return {lesson: (w[0], c[0]) for lesson, (w, c) in self._best(sentences, vectors).items()}
 
-    def _best(self, sentences: _Sentences, vectors: np.ndarray):
-        """Per lesson, its best (score, sign, sentence) for warning and for covered."""
-        signs = self._signs
-        similarity = signs.matrix @ vectors.T                       # (signs, sentences)
-        cal = self.calibration
-        top = min(cal.keyword_depth, similarity.shape[1])
-        candidates = np.argpartition(-similarity, top - 1, axis=1)[:, :top]
-        best: dict[str, list[tuple[float, int, int]]] = {}
-        for s in range(len(signs.texts)):
-            lesson, kind = signs.lessons[s], signs.kinds[s]
-            slot = best.setdefault(lesson, [(0.0, -1, -1), (0.0, -1, -1)])
-            for u in candidates[s]:
-                score = float(similarity[s, u]) + cal.keyword_weight * _overlap(
-                    self._sign_words[s], sentences.words[u])
-                as_kind = kind
-                if kind == "covered" and cal.negation and sentences.negated[u]:
-                    as_kind = "warning"  # the plan considered the recommendation and declined it
-                k = 0 if as_kind == "warning" else 1
-                if score > slot[k][0]:
-                    slot[k] = (score, s, int(u))
-        return {lesson: (w, c) for lesson, (w, c) in best.items()}
+    def _best(self, sentences: _Sentences, vectors: np.ndarray) -> dict[str, tuple[Match, Match]]:
+        """Per lesson, its warning and covered match: the mean of its `top_signs` best signs'
+        scores, each sign scored on its best plan sentence (cosine plus the keyword bonus);
+        the sentence and sign kept are the best one's."""
+        cal, signs = self.calibration, self._signs
+        scores = signs.matrix @ vectors.T                            # (signs, sentences)
+        depth = min(cal.keyword_depth, scores.shape[1])
+        nearest = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
+        for s, row in enumerate(nearest):  # the keyword bonus, on each sign's nearest sentences
+            for u in row:
+                scores[s, u] += cal.keyword_weight * _overlap(self._sign_words[s],
+                                                              sentences.words[u])
+        covered = signs.kinds == "covered"
+        declined = sentences.negated if cal.negation else np.zeros(len(sentences.texts), bool)
+        # A covered sign met by a sentence that declines it is a warning match, not covered.
+        as_warning = np.where(~covered[:, None] | declined[None, :], scores, -np.inf)
+        as_covered = np.where(covered[:, None] & ~declined[None, :], scores, -np.inf)
+        best: dict[str, tuple[Match, Match]] = {}
+        for lesson, rows in self._sign_rows.items():
+            best[lesson] = (_aggregate(as_warning[rows], rows, cal.top_signs),
+                            _aggregate(as_covered[rows], rows, cal.top_signs))
+        return best
 
     def _decide(self, sentences: _Sentences, vectors: np.ndarray,
                 filters: Filters) -> list[ReviewItem]:
@@ -277,7 +282,7 @@ class PlanChecker:
             locator = sentences.locators[u]
             if locator in seen:
                 continue
-            score = chosen[0] if u == chosen[2] else float(scores[u])
+            score = float(scores[u])
             if places and score < self.calibration.applies:
                 break
             seen.add(locator)
@@ -287,6 +292,21 @@ class PlanChecker:
             if len(places) == PLACES:
                 break
         return places
+
+
+Match = tuple[float, int, int]  # (score, sign row, sentence index); sign -1: no match
+
+
+def _aggregate(scores: np.ndarray, rows: np.ndarray, top: int) -> Match:
+    """Mean of the best `top` signs' best sentences (signs with no possible match count 0)."""
+    per_sign = scores.max(axis=1)
+    sentence = scores.argmax(axis=1)
+    per_sign = np.where(np.isfinite(per_sign), per_sign, 0.0)
+    order = np.argsort(-per_sign)
+    first = int(order[0])
+    if per_sign[first] <= 0.0:
+        return (0.0, -1, -1)
+    return (float(per_sign[order[:top]].mean()), int(rows[first]), int(sentence[first]))
 
 
 def _allowed(info: LessonInfo, filters: Filters) -> bool:

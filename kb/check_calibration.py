@@ -15,6 +15,7 @@ class Calibration:
     covered: float         # c from which the plan does what the lesson recommends
     margin: float          # covered only if c + margin >= w
     red_flag: float        # w from which a went-wrong lesson is a red flag, not a gap
+    top_signs: int         # a lesson's match is the mean of its best this-many signs
     keyword_weight: float  # bonus per share of a sign's word stems found in the sentence
     keyword_depth: int     # sentences per sign that get the keyword bonus (the nearest)
     negation: bool         # a declined covered sign ("we do not propose to…") warns instead
@@ -32,5 +33,5 @@ class Calibration:
         return "gap"
 
 
-CALIBRATION = Calibration(applies=0.55, covered=0.60, margin=0.0, red_flag=0.60,
+CALIBRATION = Calibration(applies=0.55, covered=0.60, margin=0.0, red_flag=0.60, top_signs=2,
                           keyword_weight=0.0, keyword_depth=5, negation=True, min_words=4)

@@ -1,11 +1,17 @@
 """The labelled plans that `kb check` is judged on (tests/plans/), for tests and bench.
 
-tests/plans/labels.yaml gives, for each plan (tests/plans/<name>.md), its split (`tune`:
+tests/plans/labels.yaml lists, for each plan (`plan:` a file in tests/plans/), its split (`tune`:
 thresholds may be calibrated on it; `holdout`: reported only), the lessons it must flag
 (`red_flags`, `gaps`) and the lessons it must show as covered. They were written by someone
 who saw neither the plan signs nor the engine. Precision and recall are counted over every
 (plan, lesson) pair: red-flag+gap (one set: a lesson the plan walks into, either way) and
 covered.
+
+The labels name only what a careful reviewer would certainly expect; a lesson they leave
+out is "neither required nor forbidden". So precision counts a listed lesson the labels
+leave out as UNLABELLED of a false positive: ignoring them would reward padding the list,
+counting them fully would punish listing what a reviewer may well accept. Reports also
+give the plain count of such lessons.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from kb import config
 PLANS_DIR = config.PROJECT_ROOT / "tests" / "plans"
 LABELS = PLANS_DIR / "labels.yaml"
 SPLITS = ("tune", "holdout")
+UNLABELLED = 0.5
 
 
 @dataclass(frozen=True)
@@ -37,13 +44,11 @@ class LabelledPlan:
 
 
 def load_plans(labels: Path = LABELS) -> list[LabelledPlan]:
-    data = yaml.safe_load(labels.read_text(encoding="utf-8")) or {}
-    entries = data.get("plans", data)
     plans = []
-    for name, entry in entries.items():
-        path = labels.parent / (entry.get("file") or f"{name}.md")
+    for entry in yaml.safe_load(labels.read_text(encoding="utf-8")) or []:
+        path = labels.parent / entry["plan"]
         plans.append(LabelledPlan(
-            name=name, path=path, split=entry["split"],
+            name=path.stem, path=path, split=entry["split"],
             red_flags=frozenset(entry.get("red_flags") or ()),
             gaps=frozenset(entry.get("gaps") or ()),
             covered=frozenset(entry.get("covered") or ())))
@@ -55,18 +60,26 @@ class Counts:
     """True positives, predicted and expected over (plan, lesson) pairs."""
 
     hits: int = 0
-    predicted: int = 0
+    predicted: int = 0      # listed lessons the labels name (either way)
+    unlabelled: int = 0     # listed lessons the labels leave out
     expected: int = 0
     misses: list[str] = field(default_factory=list)
 
-    def add(self, plan: str, predicted: set[str], expected: set[str]) -> None:
+    def add(self, plan: str, predicted: set[str], expected: set[str], labelled: set[str]) -> None:
         self.hits += len(predicted & expected)
-        self.predicted += len(predicted)
+        self.predicted += len(predicted & labelled)
+        self.unlabelled += len(predicted - labelled)
         self.expected += len(expected)
         self.misses += [f"{plan}: {lesson}" for lesson in sorted(expected - predicted)]
 
     @property
     def precision(self) -> float:
+        weighted = self.predicted + UNLABELLED * self.unlabelled
+        return self.hits / weighted if weighted else 0.0
+
+    @property
+    def labelled_precision(self) -> float:
+        """Precision among the lessons the labels name: unlabelled ones left aside."""
         return self.hits / self.predicted if self.predicted else 0.0
 
     @property
@@ -79,5 +92,6 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def __str__(self) -> str:
-        return (f"precision {self.precision:.2f} ({self.hits}/{self.predicted}), "
+        return (f"precision {self.precision:.2f} (labelled only {self.labelled_precision:.2f}: "
+                f"{self.hits}/{self.predicted}; {self.unlabelled} unlabelled), "
                 f"recall {self.recall:.2f} ({self.hits}/{self.expected})")
