@@ -32,9 +32,10 @@ from kb.plan_evaluate import UNLABELLED, Counts, LabelledPlan, load_plans  # noq
 from kb.search import open_engine  # noqa: E402
 
 CALIBRATION_FILE = config.PROJECT_ROOT / "kb" / "check_calibration.py"
-KEYWORD_WEIGHTS = (0.0, 0.05, 0.1, 0.15)
+KEYWORD_WEIGHTS = (0.0, 0.05, 0.1)
 TOP_SIGNS = (1, 2, 3)
-APPLIES = np.round(np.arange(0.40, 0.801, 0.01), 2)
+APPLIES = np.round(np.arange(0.45, 0.801, 0.01), 2)
+WARNING = np.round(np.arange(0.45, 0.801, 0.01), 2)
 COVERED = np.round(np.arange(0.40, 0.901, 0.01), 2)
 MARGINS = np.round(np.arange(-0.10, 0.101, 0.02), 2)
 RED_FLAGS = np.round(np.arange(0.40, 0.901, 0.01), 2)
@@ -91,30 +92,36 @@ def _weighted(predicted: np.ndarray, labelled: np.ndarray) -> np.ndarray:
 
 
 def search_thresholds(w, c, wrong, flag, cov, red, expected):
-    """The best (objective, applies, covered, margin, red_flag) on these arrays."""
+    """The best (objective, applies, warning, covered, margin, red_flag) on these arrays:
+    the first four on F1(red-flag+gap) + F1(covered), then red_flag on F1(red flags)."""
     labelled = flag | cov
-    best = (-1.0, None, None, None)
+    best = (-1.0, None, None, None, None)
     top = np.maximum(w, c)
-    for applies in APPLIES:
-        applies_mask = top >= applies
+    for applies, warning in itertools.product(APPLIES, WARNING):
+        if warning > applies:  # then w >= warning implies max(w, c) >= applies
+            continue
+        listed = (top >= applies) | (w >= warning)
         for margin in MARGINS:
-            is_cov = applies_mask[None, :] & (c[None, :] >= COVERED[:, None]) & \
+            is_cov = listed[None, :] & (c[None, :] >= COVERED[:, None]) & \
                 (c + margin >= w)[None, :]                      # (len(COVERED), n)
-            is_flag = applies_mask[None, :] & ~is_cov
+            is_flag = listed[None, :] & ~is_cov
             objective = (_f1((is_flag & flag).sum(1), _weighted(is_flag, labelled),
                               expected["flag"])
                          + _f1((is_cov & cov).sum(1), _weighted(is_cov, labelled),
                                expected["cov"]))
             i = int(np.argmax(objective))
             if objective[i] > best[0] + 1e-9:
-                best = (float(objective[i]), float(applies), float(COVERED[i]), float(margin))
-    _, applies, covered, margin = best
-    is_cov = (np.maximum(w, c) >= applies) & (c >= covered) & (c + margin >= w)
-    candidates = (np.maximum(w, c) >= applies) & ~is_cov & wrong
+                best = (float(objective[i]), float(applies), float(warning), float(COVERED[i]),
+                        float(margin))
+    objective, applies, warning, covered, margin = best
+    listed = (top >= applies) | (w >= warning)
+    is_cov = listed & (c >= covered) & (c + margin >= w)
+    candidates = listed & ~is_cov & wrong
     is_red = candidates[None, :] & (w[None, :] >= RED_FLAGS[:, None])
     red_f1 = _f1((is_red & red).sum(1), _weighted(is_red, labelled), expected["red"])
     red_flag = float(RED_FLAGS[int(np.argmax(red_f1))])
-    return best[0], applies, covered, margin, red_flag
+    return objective, dict(applies=applies, warning=warning, covered=covered, margin=margin,
+                           red_flag=red_flag)
 
 
 def main() -> None:
@@ -137,13 +144,11 @@ def main() -> None:
         variant = replace(CALIBRATION, keyword_weight=weight, negation=negation,
                           top_signs=top)
         checker.calibration = variant
-        objective, applies, covered, margin, red_flag = search_thresholds(
-            *_arrays(checker, tune, embedded))
+        objective, thresholds = search_thresholds(*_arrays(checker, tune, embedded))
         print(f"  negation {'on ' if negation else 'off'}, keyword weight {weight:.2f}, "
               f"top {top} signs: tune objective {objective:.3f}")
         if best is None or objective > best[0] + 1e-9:
-            best = (objective, replace(variant, applies=applies, covered=covered,
-                                       margin=margin, red_flag=red_flag))
+            best = (objective, replace(variant, **thresholds))
     chosen = best[1]
     print(f"\nchosen: {chosen}")
     report = []
