@@ -46,10 +46,10 @@ def sections(review: Review) -> list[tuple[str, str | None, list[ReviewItem]]]:
 
 def print_review(review: Review, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
+    console.print(Text(review.summary, style="bold"))
     console.print(Text(f"{review.plan.title}  ·  {review.plan.path}  ·  "
                        f"{len(review.plan.passages)} passages  ·  {review.seconds:.1f} s",
                        style="dim"))
-    console.print(Text(review.summary, style="bold"))
     if not review.items:
         return
     current = None
