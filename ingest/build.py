@@ -24,6 +24,7 @@ from kb.errors import DatabaseError
 from kb.items import Item, case_file_items, part_items, passage_item
 from kb.glossary import META_KEY as GLOSSARY_META
 from kb.neighbours import word_items
+from kb.signs import sign_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
 from kb.store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
 from ingest.casefiles import Corpus, read_corpus
@@ -122,6 +123,7 @@ def _build(db_path: Path, data_dir: Path, force: bool, model_dir: Path | None,
                 # Vectors only, no items rows: kb/neighbours.py, and lesson parts (kb/items.py).
                 words = word_items(items) + part_items(corpus.cases)
                 plan = store.plan(items, reuse_from=[old])
+                words += sign_items(corpus.cases)  # vectors only: kb/signs.py
                 word_plan = store.plan(words, reuse_from=[old])
                 if progress and plan.to_embed + word_plan.to_embed:
                     progress(total=plan.to_embed + word_plan.to_embed)

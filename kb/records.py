@@ -89,6 +89,30 @@ class Evidence(Record):
     paraphrase: Text
 
 
+SIGN_WORDS = (6, 30)  # a plan sign is one sentence of a plan (written to 8–25 words)
+
+
+def _plan_sentence(value: str) -> str:
+    words = len(value.split())
+    if not SIGN_WORDS[0] <= words <= SIGN_WORDS[1]:
+        raise ValueError(f"expected one sentence of {SIGN_WORDS[0]}–{SIGN_WORDS[1]} words "
+                         f"as a plan would say it; got {words} words")
+    return value
+
+
+PlanSentence = Annotated[Text, AfterValidator(_plan_sentence)]
+
+
+class PlanSigns(Record):
+    """What a lesson looks like inside a commissioner's plan, for `kb check`: `warning`,
+    what a plan heading into the lesson's problem says (for a lesson that went wrong, its
+    driving event as a plan would propose it); `covered`, what doing the recommendation
+    looks like in a plan. Written from the record and its sources, never from a test plan."""
+
+    warning: list[PlanSentence] = Field(min_length=1)
+    covered: list[PlanSentence] = Field(min_length=1)
+
+
 class Lesson(Record):
     id: Slug
     title: Text
@@ -102,6 +126,8 @@ class Lesson(Record):
     related: list[Slug] = Field([], description="ids of the same lesson seen in other cases")
     questions: list[Text] = Field(
         [], description="questions this lesson answers, in the everyday words users type")
+    plan_signs: Optional[PlanSigns] = Field(
+        None, description="how the lesson shows in a plan: read by `kb check`")
 
 
 class Fact(Record):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES: dict[str, dict] = {
     "meta": dict(columns={"key": str, "value": str}, pk="key"),
@@ -30,6 +30,11 @@ TABLES: dict[str, dict] = {
         "recommendation": str, "themes": str, "stage": str, "outcome": str, "source": str,
         "locator": str, "related": str, "questions": str}, pk="id",
         foreign_keys=[("case", "cases", "slug"), ("source", "sources", "id")]),
+    # What each lesson looks like inside a plan (kb.records.PlanSigns), for `kb check`;
+    # kind is warning or covered; each sign's vector is in `embeddings` (kind "sign").
+    "plan_signs": dict(columns={
+        "lesson": str, "kind": str, "ordinal": int, "text": str}, pk=("lesson", "kind", "ordinal"),
+        foreign_keys=[("lesson", "lessons", "id")]),
     "evidence": dict(columns={
         "id": int, "lesson": str, "source": str, "locator": str, "paraphrase": str}, pk="id",
         foreign_keys=[("lesson", "lessons", "id"), ("source", "sources", "id")]),

@@ -19,6 +19,7 @@ import sqlite_utils
 from kb.embeddings import Embedder, to_blob
 from kb.items import Item
 from kb.records import CaseFile, Source
+from kb.signs import sign_rows
 
 
 def write_sources(db: sqlite_utils.Database, sources: Iterable[Source]) -> None:
@@ -33,11 +34,12 @@ def write_case_file(db: sqlite_utils.Database, case_file: CaseFile) -> None:
     for lesson in case_file.lessons:
         first = lesson.evidence[0]
         db["lessons"].insert({
-            **lesson.model_dump(exclude={"evidence"}), "case": case.slug,
+            **lesson.model_dump(exclude={"evidence", "plan_signs"}), "case": case.slug,
             "themes": json.dumps(lesson.themes), "related": json.dumps(lesson.related),
             "questions": json.dumps(lesson.questions),
             "source": first.source, "locator": first.locator})
         db["evidence"].insert_all({"lesson": lesson.id, **e.model_dump()} for e in lesson.evidence)
+        db["plan_signs"].insert_all(sign_rows(lesson))
     db["facts"].insert_all(({**f.model_dump(), "case": case.slug} for f in case_file.facts))
 
 

@@ -33,7 +33,7 @@ from tui.shortlist import Shortlist
 
 # The app's keys that the build screen must ignore; the other actions are reached only from
 # screens (and palette commands) that exist once there is a database.
-NEEDS_DATABASE = {"browse", "shortlist", "export"}
+NEEDS_DATABASE = {"browse", "shortlist", "export", "check_plan"}
 
 
 class LessonsApp(App[None]):
@@ -53,12 +53,13 @@ class LessonsApp(App[None]):
         Binding("l", "shortlist", "Shortlist", show=False),
         Binding("ctrl+s", "export", "Export"),
         Binding("e", "export", "Export", show=False),
+        Binding("ctrl+o", "check_plan", "Check a plan", show=False),
     ]
 
     def __init__(self, db_path: Path, data_dir: Path | None = None, *,
                  embedder_loader: Callable[[], Embedder] = load_embedder,
                  clock: Callable[[], float] = time.perf_counter,
-                 today: Callable[[], date] = date.today) -> None:
+                 today: Callable[[], date] = date.today, check: str | None = None) -> None:
         """`embedder_loader`, `clock` and `today` are there for tests and bench/: a model
         loaded once for many apps, and a clock that makes timings reproducible."""
         super().__init__()
@@ -72,6 +73,8 @@ class LessonsApp(App[None]):
         self.catalog: Catalog | None = None
         self.search_screen: SearchScreen | None = None
         self._embedder_loader = embedder_loader
+        self._check = check  # a plan to check once the database is open (kb tui --check)
+        self._checker = None
 
     def on_mount(self) -> None:
         self.open_database()
@@ -94,6 +97,8 @@ class LessonsApp(App[None]):
         else:
             self.push_screen(self.search_screen)
         self.load_semantic()
+        if self._check:
+            self.action_check_plan(self._check)
 
     # -- the model --------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="semantic")
@@ -198,6 +203,29 @@ class LessonsApp(App[None]):
     def _exported(self, path: Path | None) -> None:
         if path is not None:
             self.notify(f"Wrote the briefing to {path}", title="Exported")
+
+    @property
+    def checker(self):
+        """The plan checker (kb/check.py) over the app's engine, made when first needed."""
+        if self._checker is None:
+            from kb.check import PlanChecker
+
+            self._checker = PlanChecker(self.engine)
+        return self._checker
+
+    def action_check_plan(self, path: str | None = None) -> None:
+        """Review a plan against every lesson; with no path, ask for one."""
+        from tui.screens.review import ReviewScreen
+
+        if path:
+            self.push_screen(ReviewScreen(path))
+            return
+        from tui.screens.plan_path import PathScreen
+
+        self.push_screen(PathScreen("Check a plan against the lessons",
+                                    "The plan's file (PDF, Word, PowerPoint, HTML, Markdown "
+                                    "or text):", action="Check"),
+                         lambda typed: typed and self.push_screen(ReviewScreen(typed)))
 
     def action_open_case(self, slug: str, tab: str = "overview") -> None:
         from tui.screens.case import CaseScreen

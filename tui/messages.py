@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from kb.check import Review
 from kb.search import Hit, Results
 
 
@@ -91,4 +92,18 @@ class BuildFinished(Message):
 
 @dataclass
 class BuildFailed(Message):
+    error: str
+
+
+@dataclass
+class ReviewReady(Message):
+    """A plan check worker finished: the review to show."""
+
+    review: Review
+
+
+@dataclass
+class ReviewFailed(Message):
+    """The plan could not be read or checked: one sentence saying why."""
+
     error: str

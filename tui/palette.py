@@ -31,6 +31,8 @@ class LessonsCommands(Provider):
             ("Export the shortlist as a Markdown briefing", "Grouped by theme, with cases and sources",
              app.action_export),
             ("Clear the shortlist", "Remove every lesson from the shortlist", app.clear_shortlist),
+            ("Check a plan against the lessons", "Red flags, gaps and what it covers",
+             app.action_check_plan),
             ("Clear the filters", "Search every case, theme and stage", app.action_clear_filters),
         ]
         commands += [(f"Search mode: {mode}", "How results are ranked",

@@ -18,6 +18,7 @@ from datasette import Response, hookimpl
 from datasette.utils import tilde_decode
 
 from kb.web import DATABASE, errors, guard, pages
+from kb.web.check_page import CHECK_PATH, check_view
 from kb.web.search_page import search_view
 from kb.web.site import Site, attach, site_for
 
@@ -58,7 +59,19 @@ def prepare_connection(conn):
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/search(?P<format>\.json)?$", search_view)]
+    return [(r"^/-/search(?P<format>\.json)?$", search_view),
+            (r"^/-/check(?P<format>\.json)?$", check_view)]
+
+
+def _posts_a_plan(scope) -> bool:
+    """The plan check page takes a POST (a pasted or uploaded plan); it stores nothing."""
+    return scope["method"] == "POST" and scope["path"] in (CHECK_PATH, CHECK_PATH + ".json")
+
+
+@hookimpl
+def skip_csrf(scope):
+    # No state changes and nothing stored, so there is nothing for a forged request to do.
+    return _posts_a_plan(scope)
 
 
 @hookimpl
@@ -75,7 +88,8 @@ def extra_template_vars(view_name, database, table, request, datasette):
 
 @hookimpl
 def menu_links(datasette):
-    return [{"href": datasette.urls.path(SEARCH_PATH), "label": "Search lessons by meaning"}]
+    return [{"href": datasette.urls.path(SEARCH_PATH), "label": "Search lessons by meaning"},
+            {"href": datasette.urls.path(CHECK_PATH), "label": "Check a plan against the lessons"}]
 
 
 @hookimpl
@@ -89,7 +103,7 @@ def asgi_wrapper(datasette):
         async def read_only(scope, receive, send):
             site = site_for(datasette)
             if scope["type"] == "http" and isinstance(site, Site):
-                if scope["method"] not in READ_METHODS:
+                if scope["method"] not in READ_METHODS and not _posts_a_plan(scope):
                     response = Response.text("This knowledge base is read-only.", status=405,
                                              headers={"Allow": ", ".join(READ_METHODS)})
                     await response.asgi_send(send)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from datasette.database import Database
 
 from kb.catalog import Catalog
+from kb.check import PlanChecker
 from kb.database import signature
 from kb.errors import KbError
 from kb.search import Filters, Results, SearchEngine
@@ -40,6 +41,7 @@ class Site:
     def __init__(self, path: Path):
         self.path = path
         self.engine = SearchEngine(path, embedder_loader=shared_embedder)
+        self.checker = PlanChecker(self.engine)  # /-/check: the same engine and model
         self.catalog = Catalog(path)  # whole records for the lesson pages
         self.model_error: str | None = None
         self._inode = _inode(path)

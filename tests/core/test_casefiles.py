@@ -126,3 +126,18 @@ def test_the_glossary_is_read_and_checked_like_the_case_files(data_copy):
     assert f"glossary.yaml, line {phrase_line}: phrases.Go Live!" in message
     assert "expected a phrase in lower-case letters" in message
     assert "acronyms.nao" in message and "expected an acronym of 2 to 7 capital letters" in message
+def test_a_malformed_plan_sign_names_file_line_and_field(data_copy):
+    sign = "- The lead provider will be a limited liability partnership formed by the two local NHS trusts."
+    path = _break(data_copy, sign, "- An LLP.")
+    (error,) = _errors(data_copy)
+    assert error.path == str(path)
+    assert error.line == _line_of(path, "- An LLP.")
+    assert error.field == "lessons[0].plan_signs.warning[0]"
+    assert "6–30 words" in error.problem and "got 2 words" in error.problem
+
+
+def test_plan_signs_need_both_kinds(data_copy):
+    path = _break(data_copy, "    plan_signs:\n      warning:", "    plan_signs:\n      warnings:")
+    fields = {e.field for e in _errors(data_copy)}
+    assert "lessons[0].plan_signs.warnings" in fields and "lessons[0].plan_signs.warning" in fields
+    assert path.exists()

@@ -44,6 +44,9 @@ document and where in it (page, slide or section).
 | anywhere | `ctrl+b`, `b` | browse cases and themes |
 | anywhere | `ctrl+l`, `l` | the shortlist (`d` removes, `x` clears) |
 | anywhere | `ctrl+s`, `e` | export the shortlist as a Markdown briefing |
+| anywhere | `ctrl+o` | check a plan (its file) against every lesson (also `kb tui --check FILE`) |
+| plan review | `1` `2` `3` | red flags, gaps, covered (`enter` opens, `space` shortlists) |
+| plan review | `m` | export the review as Markdown |
 | anywhere | `esc`, `backspace` | back |
 
 Copying uses the terminal's clipboard (OSC 52): most terminals support it, macOS

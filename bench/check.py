@@ -1,0 +1,187 @@
+"""Calibrating and measuring `kb check` on the labelled plans (tests/plans/).
+
+    .venv/bin/python bench/check.py [--db PATH] [--write]
+
+Each plan is read with the ingest readers and its sentences embedded once. For every
+scoring variant (keyword bonus weight, negation cues on or off) the lessons' best warning
+(w) and covered (c) matches are computed, then the thresholds are searched on a grid over
+the **tune** plans only: `applies`, `covered` and `margin` to maximise F1(red-flag+gap) +
+F1(covered), then `red_flag` to maximise F1 of red flags alone. It prints the chosen
+values and precision/recall on the tune and the held-out plans; `--write` rewrites
+kb/check_calibration.py with them (rerun after changing the model file: one command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingest.plans import read_plan  # noqa: E402
+from kb import config  # noqa: E402
+from kb.check import PlanChecker  # noqa: E402
+from kb.check_calibration import CALIBRATION, Calibration  # noqa: E402
+from kb.plan_evaluate import UNLABELLED, Counts, LabelledPlan, load_plans  # noqa: E402
+from kb.search import open_engine  # noqa: E402
+
+CALIBRATION_FILE = config.PROJECT_ROOT / "kb" / "check_calibration.py"
+KEYWORD_WEIGHTS = (0.0, 0.05, 0.1)
+TOP_SIGNS = (1, 2, 3)
+APPLIES = np.round(np.arange(0.45, 0.801, 0.01), 2)
+WARNING = np.round(np.arange(0.45, 0.801, 0.01), 2)
+COVERED = np.round(np.arange(0.40, 0.901, 0.01), 2)
+MARGINS = np.round(np.arange(-0.10, 0.101, 0.02), 2)
+RED_FLAGS = np.round(np.arange(0.40, 0.901, 0.01), 2)
+
+
+def evaluate(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict,
+             calibration: Calibration) -> tuple[Counts, Counts, Counts]:
+    """Counts of red-flag+gap, covered and red flags over `plans` with `calibration`."""
+    flagged, covered, red = Counts(), Counts(), Counts()
+    checker.calibration = calibration
+    outcomes = {k: v.outcome for k, v in checker._lessons.items()}
+    for plan in plans:
+        scores = checker.scores(*embedded[plan.name])
+        status = {lesson: calibration.classify(w, c, outcomes[lesson])
+                  for lesson, (w, c) in scores.items()}
+        labelled = set(plan.flagged | plan.covered)
+        flagged.add(plan.name, {k for k, s in status.items() if s in ("red-flag", "gap")},
+                    set(plan.flagged), labelled)
+        covered.add(plan.name, {k for k, s in status.items() if s == "covered"},
+                    set(plan.covered), labelled)
+        red.add(plan.name, {k for k, s in status.items() if s == "red-flag"}, set(plan.red_flags),
+                labelled)
+    return flagged, covered, red
+
+
+def _arrays(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict):
+    w, c, wrong, flag, cov, red = [], [], [], [], [], []
+    expected = {"flag": 0, "cov": 0, "red": 0}
+    for plan in plans:
+        scores = checker.scores(*embedded[plan.name])
+        for lesson, (ws, cs) in scores.items():
+            w.append(ws), c.append(cs)
+            wrong.append(checker._lessons[lesson].outcome == "went-wrong")
+            flag.append(lesson in plan.flagged), cov.append(lesson in plan.covered)
+            red.append(lesson in plan.red_flags)
+        expected["flag"] += len(plan.flagged)
+        expected["cov"] += len(plan.covered)
+        expected["red"] += len(plan.red_flags)
+    return (np.array(w), np.array(c), np.array(wrong), np.array(flag), np.array(cov),
+            np.array(red), expected)
+
+
+def _f1(hits, predicted, expected):
+    """F1 from arrays of hits and (weighted) predictions: see kb.plan_evaluate.UNLABELLED."""
+    precision = np.where(predicted > 0, hits / np.maximum(predicted, 1e-9), 0.0)
+    recall = hits / max(expected, 1)
+    return np.where(precision + recall > 0, 2 * precision * recall /
+                    np.maximum(precision + recall, 1e-9), 0.0)
+
+
+def _weighted(predicted: np.ndarray, labelled: np.ndarray) -> np.ndarray:
+    """Predictions as precision counts them: a lesson the labels leave out costs UNLABELLED."""
+    return (predicted & labelled).sum(-1) + UNLABELLED * (predicted & ~labelled).sum(-1)
+
+
+def search_thresholds(w, c, wrong, flag, cov, red, expected):
+    """The best (objective, applies, warning, covered, margin, red_flag) on these arrays:
+    the first four on F1(red-flag+gap) + F1(covered), then red_flag on F1(red flags)."""
+    labelled = flag | cov
+    best = (-1.0, None, None, None, None)
+    top = np.maximum(w, c)
+    for applies, warning in itertools.product(APPLIES, WARNING):
+        if warning > applies:  # then w >= warning implies max(w, c) >= applies
+            continue
+        listed = (top >= applies) | (w >= warning)
+        for margin in MARGINS:
+            is_cov = listed[None, :] & (c[None, :] >= COVERED[:, None]) & \
+                (c + margin >= w)[None, :]                      # (len(COVERED), n)
+            is_flag = listed[None, :] & ~is_cov
+            objective = (_f1((is_flag & flag).sum(1), _weighted(is_flag, labelled),
+                              expected["flag"])
+                         + _f1((is_cov & cov).sum(1), _weighted(is_cov, labelled),
+                               expected["cov"]))
+            i = int(np.argmax(objective))
+            if objective[i] > best[0] + 1e-9:
+                best = (float(objective[i]), float(applies), float(warning), float(COVERED[i]),
+                        float(margin))
+    objective, applies, warning, covered, margin = best
+    listed = (top >= applies) | (w >= warning)
+    is_cov = listed & (c >= covered) & (c + margin >= w)
+    candidates = listed & ~is_cov & wrong
+    is_red = candidates[None, :] & (w[None, :] >= RED_FLAGS[:, None])
+    red_f1 = _f1((is_red & red).sum(1), _weighted(is_red, labelled), expected["red"])
+    red_flag = float(RED_FLAGS[int(np.argmax(red_f1))])
+    return objective, dict(applies=applies, warning=warning, covered=covered, margin=margin,
+                           red_flag=red_flag)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, default=config.default_db())
+    parser.add_argument("--write", action="store_true",
+                        help="rewrite kb/check_calibration.py with the chosen values")
+    args = parser.parse_args()
+    plans = load_plans()
+    tune = [p for p in plans if p.split == "tune"]
+    holdout = [p for p in plans if p.split == "holdout"]
+    print(f"{len(plans)} labelled plans: {len(tune)} tune, {len(holdout)} held out")
+    checker = PlanChecker(open_engine(args.db))
+    started = time.perf_counter()
+    embedded = {p.name: checker.embed(read_plan(p.path, max_bytes=10**8)) for p in plans}
+    print(f"read and embedded the plans in {time.perf_counter() - started:.1f} s")
+
+    best = None
+    for negation, weight, top in itertools.product((True, False), KEYWORD_WEIGHTS, TOP_SIGNS):
+        variant = replace(CALIBRATION, keyword_weight=weight, negation=negation,
+                          top_signs=top)
+        checker.calibration = variant
+        objective, thresholds = search_thresholds(*_arrays(checker, tune, embedded))
+        print(f"  negation {'on ' if negation else 'off'}, keyword weight {weight:.2f}, "
+              f"top {top} signs: tune objective {objective:.3f}")
+        if best is None or objective > best[0] + 1e-9:
+            best = (objective, replace(variant, **thresholds))
+    chosen = best[1]
+    print(f"\nchosen: {chosen}")
+    report = []
+    for name, subset in (("tune", tune), ("held-out", holdout)):
+        if not subset:
+            continue
+        flagged, covered, red = evaluate(checker, subset, embedded, chosen)
+        lines = [f"{name} ({len(subset)} plans): red-flag+gap {flagged}; covered {covered}; "
+                 f"red flags alone {red}"]
+        report += lines
+        print(*lines, sep="\n")
+        if name == "held-out":
+            print("  missed red-flag+gap:", *flagged.misses, sep="\n    ")
+            print("  missed covered:", *covered.misses, sep="\n    ")
+    if args.write:
+        write(chosen, report)
+        print(f"\nwrote {CALIBRATION_FILE.relative_to(config.PROJECT_ROOT)}")
+
+
+def write(chosen: Calibration, report: list[str]) -> None:
+    text = CALIBRATION_FILE.read_text()
+    head, _, _ = text.partition('"""\n\nfrom __future__')
+    figures = "\n".join(f"- {line}" for line in report)
+    docstring = ('"""Thresholds and weights of `kb check` (kb/check.py), in one place.\n\n'
+                 "Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune "
+                 "plans\n(tests/plans/, split: tune), with the model the database was built "
+                 "with; held-out\nplans reported, never tuned on. Measured at calibration:\n\n"
+                 f"{figures}\n")
+    body = text[len(head):]
+    start = body.index("CALIBRATION = ")
+    body = body[:start] + f"CALIBRATION = {chosen!r}\n"
+    CALIBRATION_FILE.write_text(docstring + body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,362 @@
+"""Checking a plan: a commissioner's own plan held against every lesson.
+
+One engine for `kb check`, the TUI's review screen and the browser's /-/check, so a plan
+gets the same review everywhere. A plan arrives as passages (text and locator, split into
+sentences by the ingest readers); the engine embeds each sentence once and compares it
+with every lesson's plan signs (kb/signs.py): `warning` signs say what a plan heading into
+the lesson's problem says, `covered` signs what a plan doing its recommendation says.
+
+Per lesson, with w = its best warning match and c = its best covered match (cosine of a
+sign and a plan sentence, plus a small bonus for the words they share):
+- it **applies** when max(w, c) reaches APPLIES; lessons that apply to nothing are not listed;
+- it is **covered** when c reaches COVERED and is not beaten by w by more than MARGIN;
+- it is a **red flag** when it went wrong and w reaches RED_FLAG (the plan repeats its
+  driving event) and it is not covered;
+- otherwise it is a **gap**: it applies, and nothing in the plan does what it recommends.
+A covered-sign match in a sentence that says it will *not* do the thing ("we do not
+propose to…", "no … is planned") counts as a warning match instead: the plan has
+considered the recommendation and declined it.
+
+Every threshold is calibrated on the labelled tune plans by bench/check.py, which writes
+kb/check_calibration.py (the figures are in its docstring); rerun it after changing the
+model. `classify` is there too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import snowballstemmer
+
+from kb.check_calibration import CALIBRATION, Calibration
+from kb.query import STOPWORDS
+from kb.search import Filters, SearchEngine
+from kb.signs import Signs
+
+STATUSES = ("red-flag", "gap", "covered")
+PLACES = 3            # plan places shown per lesson
+MAX_SENTENCES = 5000  # a plan of ~200 pages; more is refused by the front-ends' size limits
+# Sentences per model call: on this 2-core machine under load, a two-page plan's 55
+# sentences took 1.23 s in batches of 8 against 2.0 s in the default 32 (less padding).
+BATCH = 8
+NOTHING_APPLIES = "Nothing in the knowledge base applies to this plan."
+
+# A sentence that declines to do something. Only cues that a plan uses to say it will not
+# act; "no" alone is too common ("no later than") to count.
+_NEGATION = re.compile(
+    r"\b(?:(?:do|does|will|shall|are|is|would|can|have|has)\s+not|(?:won|don|doesn|isn|aren)'?t"
+    r"|no\s+(?:plans?|intention|need|provision|separate|additional|further|budget|allowance)"
+    r"|not\s+(?:be\s+)?(?:planned|proposed|required|needed|necessary|considered|included|"
+    r"assessed|funded|budgeted)|without|rather\s+than|instead\s+of|nor)\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z][a-z0-9'-]+")
+_STEMMER = snowballstemmer.stemmer("porter")
+
+
+@dataclass(frozen=True)
+class PlanPassage:
+    """A passage of the plan: where it is (page, slide, section) and its sentences."""
+
+    locator: str
+    text: str
+    sentences: tuple[str, ...] = ()
+
+
+@dataclass
+class Plan:
+    title: str
+    path: str
+    passages: list[PlanPassage]
+
+
+@dataclass
+class Place:
+    """A sentence of the plan that a lesson concerns, and the words that triggered it."""
+
+    locator: str
+    text: str
+    score: float
+    words: list[str]
+    sign: str  # the plan sign it matched
+
+    def to_json(self) -> dict:
+        return {"locator": self.locator, "text": self.text, "score": round(self.score, 4),
+                "words": self.words}
+
+
+@dataclass
+class LessonInfo:
+    id: str
+    case: str
+    title: str
+    stage: str
+    themes: list[str]
+    outcome: str
+    recommendation: str
+    source_title: str
+    locator: str
+    case_name: str
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "case": self.case, "title": self.title, "stage": self.stage,
+                "themes": self.themes, "outcome": self.outcome,
+                "recommendation": self.recommendation,
+                "source": {"title": self.source_title, "locator": self.locator}}
+
+
+@dataclass
+class ReviewItem:
+    status: str
+    lesson: LessonInfo
+    places: list[Place]
+    strength: float
+    why: str
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "lesson": self.lesson.to_json(),
+                "plan": [p.to_json() for p in self.places], "why": self.why,
+                "score": round(self.strength, 4)}
+
+
+@dataclass
+class Review:
+    plan: Plan
+    items: list[ReviewItem]
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def of(self, status: str) -> list[ReviewItem]:
+        return [i for i in self.items if i.status == status]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: len(self.of(s)) for s in STATUSES}
+
+    @property
+    def summary(self) -> str:
+        """"31 lessons apply to this plan: 4 red flags, 9 gaps, 18 already covered"."""
+        if not self.items:
+            return NOTHING_APPLIES
+        n = self.counts
+        return (f"{_count(len(self.items), 'lesson')} appl{'ies' if len(self.items) == 1 else 'y'}"
+                f" to this plan: {_count(n['red-flag'], 'red flag')}, {_count(n['gap'], 'gap')}, "
+                f"{n['covered']} already covered")
+
+    def to_json(self) -> dict:
+        """The stable JSON shape other tools read (README, `kb check --json`)."""
+        n = self.counts
+        return {"plan": {"title": self.plan.title, "path": self.plan.path,
+                         "passages": len(self.plan.passages)},
+                "summary": {"applies": len(self.items), "red_flags": n["red-flag"],
+                            "gaps": n["gap"], "covered": n["covered"]},
+                "items": [i.to_json() for i in self.items]}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class _Sentences:
+    locators: list[str]
+    texts: list[str]
+    negated: np.ndarray      # bool per sentence
+    words: list[set[str]]    # content words per sentence
+
+
+class PlanChecker:
+    """Reviews plans against the lessons of `engine`'s database, with its model."""
+
+    def __init__(self, engine: SearchEngine, calibration: Calibration = CALIBRATION):
+        self.engine = engine
+        self.calibration = calibration
+        self._signs: Signs | None = None
+        self._lessons: dict[str, LessonInfo] | None = None
+        self._loaded_for = None
+
+    def _load(self) -> None:
+        self.engine.refresh()
+        if self._loaded_for is self.engine.conn:
+            return
+        conn = self.engine.conn
+        self._signs = Signs.load(conn, self.engine.dimensions)
+        self._sign_words = [_content_words(t) for t in self._signs.texts]
+        self._sign_rows: dict[str, np.ndarray] = {}
+        for n, lesson in enumerate(self._signs.lessons):
+            self._sign_rows.setdefault(lesson, []).append(n)
+        self._sign_rows = {k: np.array(v) for k, v in self._sign_rows.items()}
+        self._lessons = {r[0]: LessonInfo(r[0], r[1], r[2], r[3], json.loads(r[4] or "[]"), r[5],
+                                          r[6], r[7] or "", r[8] or "", r[9] or r[1])
+                         for r in conn.execute(
+            "select lessons.id, lessons.\"case\", lessons.title, lessons.stage, lessons.themes, "
+            "lessons.outcome, lessons.recommendation, sources.title, lessons.locator, cases.name "
+            "from lessons left join sources on sources.id = lessons.source "
+            "left join cases on cases.slug = lessons.\"case\"")}
+        self._loaded_for = conn
+
+    def warm_up(self) -> None:
+        self.engine.load_embedder()
+        self._load()
+
+    def check(self, plan: Plan, *, filters: Filters = Filters()) -> Review:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        self._load()
+        sentences = _sentences(plan, self.calibration.min_words)
+        timings["load"] = time.perf_counter() - started
+        if not sentences.texts or not len(self._signs.texts):
+            return Review(plan, [], time.perf_counter() - started, timings)
+        at = time.perf_counter()
+        vectors = self.engine.load_embedder().encode(sentences.texts, batch_size=BATCH)
+        timings["embed"] = time.perf_counter() - at
+        at = time.perf_counter()
+        items = self._decide(sentences, vectors, filters)
+        timings["decide"] = time.perf_counter() - at
+        return Review(plan, items, time.perf_counter() - started, timings)
+
+    # -- scoring ------------------------------------------------------------------------
+    def embed(self, plan: Plan) -> tuple[_Sentences, np.ndarray]:
+        """The plan's sentences and their vectors (bench/check.py embeds each plan once)."""
+        self._load()
+        sentences = _sentences(plan, self.calibration.min_words)
+        return sentences, self.engine.load_embedder().encode(sentences.texts, batch_size=BATCH)
+
+    def scores(self, sentences: _Sentences, vectors: np.ndarray) -> dict[str, tuple[float, float]]:
+        """(w, c) per lesson before any threshold: what bench/check.py calibrates on."""
+        self._load()
+        if not sentences.texts:
+            return {}
+        return {lesson: (w[0], c[0]) for lesson, (w, c) in self._best(sentences, vectors).items()}
+
+    def _best(self, sentences: _Sentences, vectors: np.ndarray) -> dict[str, tuple[Match, Match]]:
+        """Per lesson, its warning and covered match: the mean of its `top_signs` best signs'
+        scores, each sign scored on its best plan sentence (cosine plus the keyword bonus);
+        the sentence and sign kept are the best one's."""
+        cal, signs = self.calibration, self._signs
+        scores = signs.matrix @ vectors.T                            # (signs, sentences)
+        depth = min(cal.keyword_depth, scores.shape[1])
+        nearest = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
+        for s, row in enumerate(nearest):  # the keyword bonus, on each sign's nearest sentences
+            for u in row:
+                scores[s, u] += cal.keyword_weight * _overlap(self._sign_words[s],
+                                                              sentences.words[u])
+        covered = signs.kinds == "covered"
+        declined = sentences.negated if cal.negation else np.zeros(len(sentences.texts), bool)
+        # A covered sign met by a sentence that declines it is a warning match, not covered.
+        as_warning = np.where(~covered[:, None] | declined[None, :], scores, -np.inf)
+        as_covered = np.where(covered[:, None] & ~declined[None, :], scores, -np.inf)
+        best: dict[str, tuple[Match, Match]] = {}
+        for lesson, rows in self._sign_rows.items():
+            best[lesson] = (_aggregate(as_warning[rows], rows, cal.top_signs),
+                            _aggregate(as_covered[rows], rows, cal.top_signs))
+        return best
+
+    def _decide(self, sentences: _Sentences, vectors: np.ndarray,
+                filters: Filters) -> list[ReviewItem]:
+        items = []
+        for lesson_id, (w, c) in self._best(sentences, vectors).items():
+            info = self._lessons.get(lesson_id)
+            if info is None or not _allowed(info, filters):
+                continue
+            status = self.calibration.classify(w[0], c[0], info.outcome)
+            if status is None:
+                continue
+            chosen = c if status == "covered" else w if w[0] >= c[0] else c
+            strength = c[0] if status == "covered" else max(w[0], c[0])
+            places = self._places(sentences, vectors, lesson_id, chosen)
+            items.append(ReviewItem(status, info, places, strength,
+                                    _why(status, self._signs.texts[chosen[1]])))
+        order = {s: n for n, s in enumerate(STATUSES)}
+        items.sort(key=lambda i: (order[i.status], -i.strength, i.lesson.id))
+        return items
+
+    def _places(self, sentences: _Sentences, vectors: np.ndarray, lesson_id: str,
+                chosen: tuple[float, int, int]) -> list[Place]:
+        """The sentences nearest the chosen sign, one per passage locator, best first."""
+        sign = chosen[1]
+        scores = vectors @ self._signs.matrix[sign]
+        places: list[Place] = []
+        seen: set[str] = set()
+        for u in [chosen[2], *np.argsort(-scores)]:
+            u = int(u)
+            locator = sentences.locators[u]
+            if locator in seen:
+                continue
+            score = float(scores[u])
+            if places and score < self.calibration.applies:
+                break
+            seen.add(locator)
+            places.append(Place(locator, sentences.texts[u], score,
+                                _shared(sentences.texts[u], self._sign_words[sign]),
+                                self._signs.texts[sign]))
+            if len(places) == PLACES:
+                break
+        return places
+
+
+Match = tuple[float, int, int]  # (score, sign row, sentence index); sign -1: no match
+
+
+def _aggregate(scores: np.ndarray, rows: np.ndarray, top: int) -> Match:
+    """Mean of the best `top` signs' best sentences (signs with no possible match count 0)."""
+    per_sign = scores.max(axis=1)
+    sentence = scores.argmax(axis=1)
+    per_sign = np.where(np.isfinite(per_sign), per_sign, 0.0)
+    order = np.argsort(-per_sign)
+    first = int(order[0])
+    if per_sign[first] <= 0.0:
+        return (0.0, -1, -1)
+    return (float(per_sign[order[:top]].mean()), int(rows[first]), int(sentence[first]))
+
+
+def _allowed(info: LessonInfo, filters: Filters) -> bool:
+    return ((not filters.case or info.case in filters.case)
+            and (not filters.stage or info.stage in filters.stage)
+            and (not filters.outcome or info.outcome in filters.outcome)
+            and (not filters.theme or bool(filters.theme & set(info.themes))))
+
+
+def _why(status: str, sign: str) -> str:
+    if status == "covered":
+        return f"the plan does what the lesson recommends (like “{sign}”)"
+    if status == "red-flag":
+        return (f"the plan heads into what went wrong (it reads like “{sign}”), and nothing "
+                "in it does what the lesson recommends")
+    return (f"the plan deals with this matter (like “{sign}”), but nothing in it does what "
+            "the lesson recommends")
+
+
+def _sentences(plan: Plan, min_words: int) -> _Sentences:
+    locators, texts = [], []
+    for passage in plan.passages:
+        for sentence in passage.sentences or (passage.text,):
+            sentence = " ".join(sentence.split()).lstrip("• ")
+            if len(sentence.split()) >= min_words:
+                locators.append(passage.locator)
+                texts.append(sentence)
+    texts, locators = texts[:MAX_SENTENCES], locators[:MAX_SENTENCES]
+    return _Sentences(locators, texts,
+                      np.array([bool(_NEGATION.search(t)) for t in texts], dtype=bool),
+                      [_content_words(t) for t in texts])
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2]
+
+
+def _content_words(text: str) -> set[str]:
+    """Porter stems of the content words, as the keyword index stores them."""
+    return set(_STEMMER.stemWords(_words(text)))
+
+
+def _shared(sentence: str, stems: set[str]) -> list[str]:
+    """The plan's own words whose stems the sign shares: what triggered the match."""
+    words = _words(sentence)
+    return list(dict.fromkeys(w for w, s in zip(words, _STEMMER.stemWords(words)) if s in stems))
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a) if a else 0.0

@@ -1,0 +1,41 @@
+"""Thresholds and weights of `kb check` (kb/check.py), in one place.
+
+Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune plans
+(tests/plans/, split: tune), with the model the database was built with; held-out
+plans reported, never tuned on. Measured at calibration:
+
+- tune (4 plans): red-flag+gap precision 0.63 (labelled only 1.00: 6/6; 7 unlabelled), recall 0.38 (6/16); covered precision 0.84 (labelled only 1.00: 28/28; 11 unlabelled), recall 0.67 (28/42); red flags alone precision 0.55 (labelled only 0.60: 3/5; 1 unlabelled), recall 0.50 (3/6)
+- held-out (4 plans): red-flag+gap precision 0.47 (labelled only 0.78: 7/9; 12 unlabelled), recall 0.29 (7/24); covered precision 0.59 (labelled only 0.84: 16/19; 16 unlabelled), recall 0.52 (16/31); red flags alone precision 0.92 (labelled only 1.00: 6/6; 1 unlabelled), recall 0.50 (6/12)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Calibration:
+    applies: float         # max(w, c) from which a lesson applies to the plan
+    warning: float         # w from which it applies whatever c (the plan heads into it)
+    covered: float         # c from which the plan does what the lesson recommends
+    margin: float          # covered only if c + margin >= w
+    red_flag: float        # w from which a went-wrong lesson is a red flag, not a gap
+    top_signs: int         # a lesson's match is the mean of its best this-many signs
+    keyword_weight: float  # bonus per share of a sign's word stems found in the sentence
+    keyword_depth: int     # sentences per sign that get the keyword bonus (the nearest)
+    negation: bool         # a declined covered sign ("we do not propose to…") warns instead
+    min_words: int         # shorter plan sentences (headings, labels) are not matched
+
+    def classify(self, w: float, c: float, outcome: str) -> str | None:
+        """A lesson's status from its best warning (w) and covered (c) match, or None when
+        it does not apply to the plan."""
+        if max(w, c) < self.applies and w < self.warning:
+            return None
+        if c >= self.covered and c + self.margin >= w:
+            return "covered"
+        if outcome == "went-wrong" and w >= self.red_flag:
+            return "red-flag"
+        return "gap"
+
+
+CALIBRATION = Calibration(applies=0.63, warning=0.62, covered=0.61, margin=0.06, red_flag=0.4, top_signs=2, keyword_weight=0.1, keyword_depth=5, negation=True, min_words=4)
