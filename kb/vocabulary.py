@@ -41,6 +41,9 @@ THEMES: dict[str, str] = {
     "care hubs, population health and prevention.",
     "leadership": "Leadership: clinical and managerial leadership, vision, culture and "
     "the continuity of the people who lead change.",
+    "evaluation": "Evaluation and outcome measurement: measuring outcomes and impact, "
+    "outcome frameworks and metrics, evaluating pilots and programmes, and evidence of "
+    "what worked.",
 }
 
 STAGES: dict[str, str] = {
