@@ -178,8 +178,12 @@ def packaged_embedder(*, threads: int | None = None) -> Embedder:
         optimized = optimized_copy(path)
     except OSError:  # no writable cache: optimise at every load instead
         return Embedder(path, TOKENIZER_FILE, PACKAGED_SETTINGS, source=path, threads=threads)
-    return Embedder(optimized, TOKENIZER_FILE, PACKAGED_SETTINGS, source=path, threads=threads,
-                    optimized=True)
+    try:
+        return Embedder(optimized, TOKENIZER_FILE, PACKAGED_SETTINGS, source=path,
+                        threads=threads, optimized=True)
+    except Exception:  # a damaged copy (onnxruntime's own errors): made again next time
+        optimized.unlink(missing_ok=True)
+        return Embedder(path, TOKENIZER_FILE, PACKAGED_SETTINGS, source=path, threads=threads)
 
 
 def optimized_copy(path: Path) -> Path:

@@ -15,7 +15,8 @@ import pytest
 
 from kb import config
 from kb.embeddings import (PACKAGED_NAME, PACKAGED_SETTINGS, TOKENIZER_FILE, Embedder,
-                           content_hash, from_blobs, load_embedder, packaged_embedder, to_blob)
+                           content_hash, from_blobs, load_embedder, optimized_copy,
+                           packaged_embedder, to_blob)
 from kb.errors import ModelError
 
 TEXTS = ["VAT risk of LLP", "GP engagement in Dudley",
@@ -101,6 +102,14 @@ def test_the_optimised_copy_gives_the_files_own_vectors(embedder, tmp_path, monk
     not_a_dir.write_text("a file where the cache directory would be")
     monkeypatch.setenv(config.CACHE_ENV, str(not_a_dir))
     assert np.allclose(packaged_embedder().encode(TEXTS), direct.encode(TEXTS), atol=1e-5)
+    # A damaged copy is set aside: this process runs the file itself, the next one a new copy.
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "fresh"))
+    copy = optimized_copy(path)
+    copy.write_bytes(copy.read_bytes()[:1000])
+    assert np.allclose(packaged_embedder().encode(TEXTS), direct.encode(TEXTS), atol=1e-5)
+    assert not copy.exists()
+    packaged_embedder()
+    assert copy.stat().st_size > 50_000_000
 
 
 def test_vectors_are_normalised_and_batch_independent(embedder):
