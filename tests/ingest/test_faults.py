@@ -291,7 +291,8 @@ def test_a_damaged_database_is_reported_and_rebuilt_not_called_up_to_date(small_
     damaged = kb("search", "VAT", db=small_db)
     assert "Traceback" not in damaged.stderr
     rebuilt = kb("build", db=small_db, data=small_data, check_exit=0)
-    assert "was damaged" in rebuilt.stdout and "up to date" not in rebuilt.stdout
+    assert "could not be kept as it was" in rebuilt.stdout
+    assert "up to date" not in rebuilt.stdout
     with sqlite3.connect(small_db) as conn:
         assert conn.execute("pragma integrity_check").fetchall() == [("ok",)]
     conn.close()
@@ -362,3 +363,43 @@ def test_a_killed_builds_temporary_files_are_removed_by_the_next_build(small_db,
     kb("search", "VAT", "--mode", "keyword", db=small_db, check_exit=0)  # the old one is intact
     kb("build", db=small_db, data=small_data, check_exit=0)
     assert leftovers() == []
+
+
+def in_namespace(setup: str, *args, after: str = "true") -> subprocess.CompletedProcess:
+    """Run `kb ARGS` in a private mount namespace after `setup` (a read-only bind mount, a
+    small tmpfs), then `after`: real file-system faults, seen by this process only. The
+    exit code is kb's, or 99 if `after` fails."""
+    import shlex
+
+    command = " ".join(shlex.quote(str(a)) for a in [*KB, *args])
+    result = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                             f"{setup} || exit 98; {command}; code=$?; {after} || exit 99; "
+                             "exit $code"], capture_output=True, text=True, timeout=600)
+    if result.returncode == 98 or "unshare failed" in result.stderr:
+        pytest.skip(f"no private mounts here: {result.stderr.strip()}")
+    return result
+
+
+@pytest.mark.parametrize("fault", ["read-only folder", "full disk"])
+def test_a_build_that_cannot_write_says_so_and_keeps_the_old_database(small_db, small_data,
+                                                                     tmp_path, fault):
+    folder = tmp_path / "db-folder"
+    folder.mkdir()
+    db = folder / "kb.db"
+    if fault == "read-only folder":
+        small_db.rename(db)
+        setup = f"mount --bind -o ro {folder} {folder}"
+        after = "true"
+        expected = "Cannot write in"
+    else:  # room for the old database (and the lock file), not for a new one beside it
+        room = (small_db.stat().st_size // 4096 + 3) * 4096
+        setup = (f"mount -t tmpfs -o size={room} tmpfs {folder} && cp {small_db} {db} && "
+                 f"touch {folder}/.kb.db.lock")
+        after = f"cmp -s {small_db} {db} && ! ls -a {folder} | grep -q building"
+        expected = "the old database is unchanged"
+    result = in_namespace(setup, "build", "--force", "--db", db, "--data", small_data,
+                          after=after)
+    assert result.returncode == 1, result.stderr + result.stdout
+    assert "Traceback" not in result.stderr and expected in result.stderr
+    if fault == "read-only folder":
+        kb("search", "VAT", "--mode", "keyword", db=db, check_exit=0)
