@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest_checks import assert_consistent, rows
-from ingest_samples import generated_doc, write
+from ingest_samples import generated_doc, write, write_docx_bomb
 
 KB = [sys.executable, "-m", "kb.cli"]
 
@@ -114,35 +114,6 @@ def test_a_kill_inside_an_ingest_commit_is_recovered_by_the_next_writer(killed_i
 
 
 # -- hostile and oversized files ------------------------------------------------------------
-def write_docx_bomb(path: Path, xml_mb: int) -> Path:
-    """A .docx whose document.xml inflates to `xml_mb` MB of paragraphs from a few hundred
-    KB on disk (the audit's bomb: 472 KB → 150 MB); everything else a real docx holds."""
-    import zipfile
-
-    from ingest_samples import BOARD_PAPER, write_docx
-
-    real = write_docx(path.with_suffix(".real.docx"), BOARD_PAPER)
-    paragraph = b"<w:p><w:r><w:t>Commissioners should agree the budget early.</w:t></w:r></w:p>"
-    with zipfile.ZipFile(real) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for member in source.infolist():
-            if member.filename != "word/document.xml":
-                out.writestr(member, source.read(member))
-                continue
-            xml = source.read(member)
-            head, tail = xml.split(b"<w:body>")
-            with out.open("word/document.xml", "w") as stream:
-                stream.write(head + b"<w:body>")
-                chunk = paragraph * (MB_CHUNK // len(paragraph))
-                for _ in range(xml_mb):
-                    stream.write(chunk)
-                stream.write(tail)
-    real.unlink()
-    return path
-
-
-MB_CHUNK = 1_000_000
-
-
 @pytest.mark.slow
 def test_a_zip_bomb_and_an_overlong_text_are_named_and_skipped_and_the_run_goes_on(
         small_db, small_data, tmp_path):
