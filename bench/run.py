@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["core.py", "retrieval.py", "ingest.py", "tui.py", "web.py"]
+SCRIPTS = ["core.py", "retrieval.py", "ingest.py", "bounds.py", "tui.py", "web.py"]
 
 if __name__ == "__main__":
     failed = []

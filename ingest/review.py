@@ -95,14 +95,14 @@ def _accept(db_path, data_dir, candidate_id, title, themes, stage, outcome) -> A
     yaml = _yaml()
     sources_path = data_dir / SOURCES_FILE
     sources_text = sources_path.read_bytes().decode("utf-8")  # as it is: line endings too
-    sources = yaml.load(sources_text)
+    sources = yaml.load(_lf(sources_text))
     source_id = document["id"]
     if all(s["id"] != source_id for s in sources["sources"]):
         sources["sources"].append(_source(document))
 
     new_case_file = not case_path.exists()
     case_text = "" if new_case_file else case_path.read_bytes().decode("utf-8")
-    case_file = yaml.load(case_text) if not new_case_file else _stub_case_file(slug, source_id)
+    case_file = yaml.load(_lf(case_text)) if not new_case_file else _stub_case_file(slug, source_id)
     if source_id not in case_file["case"]["sources"]:
         case_file["case"]["sources"].append(source_id)
     lesson_ids = {lesson.id for case in corpus.cases for lesson in case.lessons}
@@ -208,6 +208,11 @@ def _yaml():
     return yaml
 
 
+def _lf(text: str) -> str:
+    """ruamel.yaml keeps blank lines and comments only in LF text; `_dump` puts CRLF back."""
+    return text.replace("\r\n", "\n")
+
+
 def _dump(yaml, data, like: str = "") -> str:
     """`data` as YAML laid out like the file's text `like`: its lines before a leading
     `---` (which ruamel.yaml drops) and its line endings are kept, so an edit changes only
@@ -217,7 +222,7 @@ def _dump(yaml, data, like: str = "") -> str:
     text = out.getvalue()
     head = re.match(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*---[ \t]*\r?\n", like)
     if head:
-        text = head.group(0).replace("\r\n", "\n") + text
+        text = _lf(head.group(0)) + text
     return text.replace("\n", "\r\n") if "\r\n" in like else text
 
 

@@ -8,6 +8,7 @@ plugged in through the `kb.commands` entry point group and imported only when us
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -162,6 +163,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KbError as exc:
         click.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(1)
+    except sqlite3.DatabaseError as exc:  # damaged pages found while reading
+        click.secho(f"error: the database is damaged ({exc}): run `kb build` to rebuild it.",
+                    err=True, fg="red")
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -55,7 +55,7 @@ def test_db_from_the_environment(built_db):
 
 @pytest.mark.parametrize("args,env,message", [
     (["search", "--db", "{missing}", "vat"], {}, "No database at"),
-    (["search", "--db", "{corrupt}", "vat"], {}, "is not a readable lessons database"),
+    (["search", "--db", "{corrupt}", "vat"], {}, "is not a lessons database"),
     (["search", "--db", "{db}", "   "], {}, "The query is empty"),
     (["search", "--db", "{db}", "--mode", "fuzzy", "vat"], {}, "Invalid value for '--mode'"),
     (["search", "--db", "{db}", "--mode", "semantic", "vat"], {"LESSONS_MODEL": "/nonexistent"},

@@ -134,6 +134,30 @@ def write(path: Path, doc: Doc) -> Path:
     return WRITERS[path.suffix.lstrip(".")](path, doc)
 
 
+def write_docx_bomb(path: Path, xml_mb: int) -> Path:
+    """A .docx whose document.xml inflates to `xml_mb` MB of paragraphs from a few hundred
+    KB on disk (the audit's bomb: 472 KB → 150 MB); everything else a real docx holds."""
+    import zipfile
+
+    real = write_docx(path.with_suffix(".real.docx"), BOARD_PAPER)
+    paragraph = b"<w:p><w:r><w:t>Commissioners should agree the budget early.</w:t></w:r></w:p>"
+    with zipfile.ZipFile(real) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in source.infolist():
+            if member.filename != "word/document.xml":
+                out.writestr(member, source.read(member))
+                continue
+            xml = source.read(member)
+            head, tail = xml.split(b"<w:body>")
+            with out.open("word/document.xml", "w") as stream:
+                stream.write(head + b"<w:body>")
+                chunk = paragraph * (1_000_000 // len(paragraph))  # 1 MB
+                for _ in range(xml_mb):
+                    stream.write(chunk)
+                stream.write(tail)
+    real.unlink()
+    return path
+
+
 # -- a board paper with known content, for the tests ---------------------------------------
 BOARD_PAPER = Doc("Integrated care contract: review for the governing body", [
     Section("Background", [

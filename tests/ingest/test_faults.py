@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest_checks import assert_consistent, rows
-from ingest_samples import generated_doc, write
+from ingest_samples import generated_doc, write, write_docx_bomb
 
 KB = [sys.executable, "-m", "kb.cli"]
 
@@ -114,35 +114,6 @@ def test_a_kill_inside_an_ingest_commit_is_recovered_by_the_next_writer(killed_i
 
 
 # -- hostile and oversized files ------------------------------------------------------------
-def write_docx_bomb(path: Path, xml_mb: int) -> Path:
-    """A .docx whose document.xml inflates to `xml_mb` MB of paragraphs from a few hundred
-    KB on disk (the audit's bomb: 472 KB → 150 MB); everything else a real docx holds."""
-    import zipfile
-
-    from ingest_samples import BOARD_PAPER, write_docx
-
-    real = write_docx(path.with_suffix(".real.docx"), BOARD_PAPER)
-    paragraph = b"<w:p><w:r><w:t>Commissioners should agree the budget early.</w:t></w:r></w:p>"
-    with zipfile.ZipFile(real) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for member in source.infolist():
-            if member.filename != "word/document.xml":
-                out.writestr(member, source.read(member))
-                continue
-            xml = source.read(member)
-            head, tail = xml.split(b"<w:body>")
-            with out.open("word/document.xml", "w") as stream:
-                stream.write(head + b"<w:body>")
-                chunk = paragraph * (MB_CHUNK // len(paragraph))
-                for _ in range(xml_mb):
-                    stream.write(chunk)
-                stream.write(tail)
-    real.unlink()
-    return path
-
-
-MB_CHUNK = 1_000_000
-
-
 @pytest.mark.slow
 def test_a_zip_bomb_and_an_overlong_text_are_named_and_skipped_and_the_run_goes_on(
         small_db, small_data, tmp_path):
@@ -160,7 +131,7 @@ def test_a_zip_bomb_and_an_overlong_text_are_named_and_skipped_and_the_run_goes_
                 data=small_data, check_exit=1, timeout=240)
     failed = sorted(line for line in result.stderr.splitlines() if line.startswith("failed"))
     assert len(failed) == 2, result.stderr
-    assert "bomb.docx: unpacks to 150 MB" in failed[0]
+    assert "bomb.docx: unpacks to 151 MB" in failed[0] and "a zip bomb" in failed[0]
     assert "long.txt: too long (" in failed[1]
     assert "added       hostile/good.md" in result.stdout or "good.md" in result.stdout
     assert rows(small_db, "select count(*) from documents") == [(1,)]
@@ -288,8 +259,118 @@ def test_a_damaged_database_is_reported_and_rebuilt_not_called_up_to_date(small_
     with open(small_db, "r+b") as fh:
         fh.seek(size // 2)
         fh.write(os.urandom(8192))
+    damaged = kb("search", "VAT", db=small_db)
+    assert "Traceback" not in damaged.stderr
     rebuilt = kb("build", db=small_db, data=small_data, check_exit=0)
-    assert "was damaged" in rebuilt.stdout and "up to date" not in rebuilt.stdout
+    assert "could not be kept as it was" in rebuilt.stdout
+    assert "up to date" not in rebuilt.stdout
     with sqlite3.connect(small_db) as conn:
         assert conn.execute("pragma integrity_check").fetchall() == [("ok",)]
     conn.close()
+
+
+# -- writers at once ----------------------------------------------------------------------------
+@pytest.mark.slow
+def test_writers_at_once_wait_for_each_other_and_lose_nothing(small_db, small_data, tmp_path):
+    """An ingest holding the database for a while; meanwhile a second ingest, a reject, an
+    accept and a build. Before: "database is locked" aborts, a traceback halfway through an
+    accept, and an acknowledged document missing after the build."""
+    from ingest.manifest import Manifest
+    from ingest_samples import BOARD_PAPER, write_docx
+
+    board = write_docx(tmp_path / "board.docx", BOARD_PAPER)
+    kb("ingest", board, "--case", "test-case", "--date", "2019-03", db=small_db,
+       data=small_data, check_exit=0)
+    cues = dict(rows(small_db, "select cue, id from candidates"))
+    rng = random.Random(12)
+    long = write(tmp_path / "long.txt", generated_doc(rng, 1, sections=20, paragraphs=8))
+    second = write(tmp_path / "second.md", generated_doc(rng, 2, sections=2, paragraphs=2))
+
+    def start(*args):
+        return subprocess.Popen([*KB, *map(str, args), "--db", str(small_db), "--data",
+                                 str(small_data)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    first = start("ingest", long, "--case", "test-case", "--date", "2020")
+    lock = small_db.with_name(f".{small_db.name}.lock")
+    deadline = time.monotonic() + 120
+    while first.poll() is None and time.monotonic() < deadline and not (
+            lock.exists() and lock.read_text().startswith(str(first.pid))):
+        time.sleep(0.05)
+    others = [start("ingest", second, "--case", "test-case", "--date", "2020"),
+              start("candidates", "--reject", cues["should"]),
+              start("candidates", "--accept", cues["lesson"], "--title", "Take tax advice"),
+              start("build", "--force")]
+    results = [(run, *run.communicate(timeout=600)) for run in [first, *others]]
+    for run, out, err in results:
+        assert run.returncode == 0, err + out
+        assert "Traceback" not in err and "locked" not in err
+    assert any("waiting for another kb command" in err for _, _, err in results[1:])
+    assert "added" in results[1][1]  # the second ingest: acknowledged, and kept
+    documents = {r[0] for r in rows(small_db, "select id from documents")}
+    assert len(documents) == 3 and set(Manifest(small_data).entries()) == documents
+    assert dict(rows(small_db, "select id, status from candidates where id in (?, ?)",
+                     [cues["should"], cues["lesson"]])) == {
+        cues["should"]: "rejected", cues["lesson"]: "accepted"}
+    text = (small_data / "cases" / "test-case.yaml").read_text()
+    assert text.count("- id: tc-take-tax-advice") == 1
+    assert_consistent(small_db)
+
+
+@pytest.mark.slow
+def test_a_killed_builds_temporary_files_are_removed_by_the_next_build(small_db, small_data):
+    leftovers = lambda: sorted(small_db.parent.glob(f".{small_db.name}.*.building*"))  # noqa: E731
+    for _ in range(5):
+        run = subprocess.Popen([*KB, "build", "--force", "--db", str(small_db), "--data",
+                                str(small_data)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        while run.poll() is None and not leftovers():
+            pass
+        run.kill()
+        run.wait()
+        if leftovers():
+            break
+    assert leftovers(), "no kill landed while the build was writing its temporary file"
+    kb("search", "VAT", "--mode", "keyword", db=small_db, check_exit=0)  # the old one is intact
+    kb("build", db=small_db, data=small_data, check_exit=0)
+    assert leftovers() == []
+
+
+def in_namespace(setup: str, *args, after: str = "true") -> subprocess.CompletedProcess:
+    """Run `kb ARGS` in a private mount namespace after `setup` (a read-only bind mount, a
+    small tmpfs), then `after`: real file-system faults, seen by this process only. The
+    exit code is kb's, or 99 if `after` fails."""
+    import shlex
+
+    command = " ".join(shlex.quote(str(a)) for a in [*KB, *args])
+    result = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                             f"{setup} || exit 98; {command}; code=$?; {after} || exit 99; "
+                             "exit $code"], capture_output=True, text=True, timeout=600)
+    if result.returncode == 98 or "unshare failed" in result.stderr:
+        pytest.skip(f"no private mounts here: {result.stderr.strip()}")
+    return result
+
+
+@pytest.mark.parametrize("fault", ["read-only folder", "full disk"])
+def test_a_build_that_cannot_write_says_so_and_keeps_the_old_database(small_db, small_data,
+                                                                     tmp_path, fault):
+    folder = tmp_path / "db-folder"
+    folder.mkdir()
+    db = folder / "kb.db"
+    if fault == "read-only folder":
+        small_db.rename(db)
+        setup = f"mount --bind -o ro {folder} {folder}"
+        after = "true"
+        expected = "Cannot write in"
+    else:  # room for the old database (and the lock file), not for a new one beside it
+        room = (small_db.stat().st_size // 4096 + 3) * 4096
+        setup = (f"mount -t tmpfs -o size={room} tmpfs {folder} && cp {small_db} {db} && "
+                 f"touch {folder}/.kb.db.lock")
+        after = f"cmp -s {small_db} {db} && ! ls -a {folder} | grep -q building"
+        expected = "the old database is unchanged"
+    result = in_namespace(setup, "build", "--force", "--db", db, "--data", small_data,
+                          after=after)
+    assert result.returncode == 1, result.stderr + result.stdout
+    assert "Traceback" not in result.stderr and expected in result.stderr
+    if fault == "read-only folder":
+        kb("search", "VAT", "--mode", "keyword", db=db, check_exit=0)

@@ -251,3 +251,20 @@ def test_random_bytes_are_not_read_as_a_page(tmp_path, name):
     # Random bytes, but with the NULs taken out: the control characters still give them away.
     path.write_bytes(bytes(rng.randrange(1, 256) for _ in range(20_000)))
     assert reason(path).startswith("binary content, not ")
+
+
+@pytest.mark.parametrize("limit, expected", [
+    ("READ_SECONDS", "took more than"), ("READ_MEMORY", "needed more than")])
+def test_a_file_past_the_time_or_memory_bound_is_refused(tmp_path, monkeypatch, limit,
+                                                         expected):
+    """The bounds hold whatever the parser does: the child reading the file is killed at
+    the deadline, or runs out of its address space (here set low, for a 26 MB text)."""
+    from ingest import bounded
+
+    monkeypatch.setattr(bounded, limit, {"READ_SECONDS": 0.05, "READ_MEMORY": 10 * MB}[limit])
+    monkeypatch.setattr(bounded, "MAX_PASSAGES", 10**9)  # not the bound under test
+    text = ("Commissioners should agree the budget before the contract is awarded. " * 12
+            + "\n\n") * 30_000
+    with pytest.raises(Unreadable) as caught:
+        bounded.read_and_split("plain", text.encode())
+    assert str(caught.value).startswith(expected)

@@ -191,9 +191,14 @@ def test_accepting_keeps_a_leading_document_marker_comments_and_crlf(reviewed, d
     for path in (case_path, sources_path):
         path.write_bytes((header + path.read_text()).replace("\n", "\r\n").encode())
     case_before, sources_before = case_path.read_bytes(), sources_path.read_bytes()
-    review.accept(db, data_copy, reviewed["lesson"], title="Take tax advice early")
+    done = review.accept(db, data_copy, reviewed["lesson"], title="Take tax advice early")
     for before, after in ((case_before, case_path.read_bytes()),
                           (sources_before, sources_path.read_bytes())):
         assert after.startswith(header.replace("\n", "\r\n").encode())
         assert b"\n" not in after.replace(b"\r\n", b""), "every line keeps its CRLF"
-        assert only_additions(before.decode(), after.decode())
+        # Only additions, but for the case's list of sources, which gains the document.
+        before, after = before.decode(), after.decode()
+        sources_line = next((line for line in before.splitlines()
+                             if line.startswith("  sources: [")), "")
+        assert only_additions(before.replace(sources_line, ""), after.replace(
+            sources_line[:-1] + f", {done.source}]", ""))

@@ -46,7 +46,7 @@ async def test_a_broken_database_is_offered_a_rebuild(make_app, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, BuildScreen)
-        assert "not a readable lessons database" in plain(app.screen.query_one("#problem"))
+        assert "is not a lessons database" in plain(app.screen.query_one("#problem"))
 
 
 async def test_a_failed_build_says_why_and_can_be_retried(make_app, tmp_path):
