@@ -176,8 +176,8 @@ async def test_nothing_answers_and_searched_for_are_said(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await search(pilot, "ambulance response times in rural areas")
-        assert "Nothing answers this closely" in status_text(app)
-        assert "nearest record" in status_text(app)
+        assert "Nothing in the knowledge base answers this closely. Nearest records: " \
+            in status_text(app)
         assert "weak match" in plain(app.screen.query_one(ResultPreview))
         await pilot.press("ctrl+u")
         await search(pilot, "conflcit of intrest")
