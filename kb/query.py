@@ -127,6 +127,7 @@ class CommonTerms:
 
     def __init__(self, frequencies: dict[str, int], documents: int, *, keep: int = 2):
         self._frequencies = frequencies
+        self.documents = documents
         self._limit = self.SHARE * documents if documents >= self.MIN_DOCUMENTS else None
         self._keep = keep
 

@@ -188,6 +188,7 @@ class SearchEngine:
         self._speller: Speller | None = None
         self._cases: dict[str, str] | None = None
         self._last_vector: tuple[str, np.ndarray] | None = None
+        self._frequencies: dict[str, int] = {}
 
     def refresh(self) -> bool:
         """Reconnect if the file was rebuilt or ingested into since we opened it."""
@@ -311,13 +312,11 @@ class SearchEngine:
         if not words or not items:
             return 0.0
         with self._lock:
-            (documents,) = self.conn.execute("select count(*) from items").fetchone()
             texts = [t for (t,) in self.conn.execute(
                 "select title || ' ' || text from items where item in "
                 f"({', '.join('?' * len(items))})", items)]
-            frequency = {w: (self.conn.execute("select doc from items_fts_vocab where term = ?",
-                                               [_stem(w)]).fetchone() or (0,))[0] for w in words}
-        weight = {w: math.log((documents + 1) / (frequency[w] + 0.5)) for w in words}
+        documents = self.common_terms.documents
+        weight = {w: math.log((documents + 1) / (self.documents_with(w) + 0.5)) for w in words}
         total = sum(weight.values()) or 1.0
         return max(sum(weight[w] for w in matching_words(words, text)) / total for text in texts)
 
@@ -393,6 +392,16 @@ class SearchEngine:
                 self._common = CommonTerms(frequencies, documents)
             return self._common
 
+    def documents_with(self, word: str) -> int:
+        """How many items hold the word (by its stem), from the FTS vocabulary; kept."""
+        with self._lock:
+            count = self._frequencies.get(word)
+            if count is None:
+                row = self.conn.execute("select doc from items_fts_vocab where term = ?",
+                                        [_stem(word)]).fetchone()
+                count = self._frequencies[word] = row[0] if row else 0
+            return count
+
     @property
     def glossary(self) -> Glossary:
         with self._lock:
@@ -406,16 +415,7 @@ class SearchEngine:
         holds the word's stem."""
         with self._lock:
             if self._speller is None:
-                conn = self.conn
-
-                def documents(word: str) -> int:
-                    with self._lock:
-                        row = conn.execute("select doc from items_fts_vocab where term = ?",
-                                           [_stem(word)]).fetchone()
-                    return row[0] if row else 0
-
-                self._speller = Speller({w: documents(w) for w in self.neighbours.words},
-                                        lambda word: documents(word) > 0)
+                self._speller = Speller(self.neighbours.words, self.documents_with)
             return self._speller
 
     @property

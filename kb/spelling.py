@@ -21,11 +21,11 @@ MIN_LENGTH = 4  # shorter words have too many neighbours within two edits
 
 
 class Speller:
-    def __init__(self, words: dict[str, int], known: Callable[[str], bool]):
-        """`words`: the records' words with the number of records using each;
-        `known(word)`: whether the index holds the word (by its stem)."""
-        self._counts = words
-        self._known = known
+    def __init__(self, words: list[str], documents: Callable[[str], int]):
+        """`words`: the records' words; `documents(word)`: how many indexed items hold the
+        word (by its stem), 0 for a word the index does not know."""
+        self._words = words
+        self._documents = documents
         self._symspell = None
         self._english: frozenset[str] | None = None
 
@@ -34,7 +34,7 @@ class Speller:
         close record word."""
         out = []
         for word in words:
-            if len(word) < MIN_LENGTH or not word.isalpha() or self._known(word):
+            if len(word) < MIN_LENGTH or not word.isalpha() or self._documents(word):
                 continue
             if word in self.english:
                 continue
@@ -58,8 +58,8 @@ class Speller:
             from symspellpy import SymSpell
 
             symspell = SymSpell(max_dictionary_edit_distance=MAX_DISTANCE)
-            for word, count in self._counts.items():
-                symspell.create_dictionary_entry(word, max(count, 1))
+            for word in self._words:
+                symspell.create_dictionary_entry(word, max(self._documents(word), 1))
             self._symspell = symspell
         return self._symspell
 

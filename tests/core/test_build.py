@@ -10,6 +10,7 @@ from ingest.build import build
 from ingest.casefiles import read_corpus
 from kb.embeddings import PACKAGED_NAME
 from kb.errors import ModelError, RecordErrors
+from kb.items import lesson_parts
 
 
 def _count(db, table):
@@ -27,9 +28,13 @@ def test_build_writes_every_record_with_an_embedding(built_db):
     items = _count(built_db, "items")
     assert items == corpus.lesson_count + corpus.fact_count + len(corpus.cases)
     with sqlite3.connect(built_db) as conn:
-        (vectors,) = conn.execute("select count(*) from embeddings where kind != 'word'").fetchone()
+        (vectors,) = conn.execute("select count(*) from embeddings "
+                                  "where kind not in ('word', 'part')").fetchone()
         (words,) = conn.execute("select count(*) from embeddings where kind = 'word'").fetchone()
+        (parts,) = conn.execute("select count(*) from embeddings where kind = 'part'").fetchone()
     assert vectors == items and words > 1000  # every record, and the records' vocabulary
+    # and each lesson's parts, for field-level matching (kb/items.py)
+    assert parts == sum(len(lesson_parts(l)) for cf in corpus.cases for l in cf.lessons)
     with sqlite3.connect(built_db) as conn:
         assert conn.execute("pragma foreign_key_check").fetchall() == []
         (length,) = conn.execute("select distinct length(vector) from embeddings").fetchone()

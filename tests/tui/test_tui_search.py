@@ -33,7 +33,7 @@ async def test_vat_finds_the_uniting_care_lesson_first(make_app):
         assert (first.kind, first.id, first.case) == ("lesson", "uc-vat-llp-unfunded", "uniting-care")
         assert app.screen.query_one(SearchStatus).results.mode == "hybrid"
         results = app.screen.query_one(SearchStatus).results
-        assert results.answered and results.strong >= 1
+        assert results.answered
         assert (f"{results.strong} strong match{'' if results.strong == 1 else 'es'}, "
                 f"{len(rows(app)) - results.strong} more · hybrid · 0 ms") in status_text(app)
         preview = plain(app.screen.query_one(ResultPreview))
@@ -176,8 +176,8 @@ async def test_nothing_answers_and_searched_for_are_said(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await search(pilot, "ambulance response times in rural areas")
-        assert "Nothing answers this closely" in status_text(app)
-        assert "nearest record" in status_text(app)
+        assert "Nothing in the knowledge base answers this closely. Nearest records: " \
+            in status_text(app)
         assert "weak match" in plain(app.screen.query_one(ResultPreview))
         await pilot.press("ctrl+u")
         await search(pilot, "conflcit of intrest")

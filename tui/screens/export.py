@@ -41,6 +41,11 @@ class ExportScreen(ModalScreen[Path | None]):
                 yield Button("Export", variant="primary", id="export")
                 yield Button("Cancel", id="cancel")
 
+    def on_mount(self) -> None:
+        # As in the search box: a blinking cursor in a headless run (tests, snapshots) only
+        # adds nondeterminism (the export snapshot caught it on alternate runs).
+        self.query_one("#path", Input).cursor_blink = not self.app.is_headless
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._export()
 

@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from kb.relevance import NOT_ANSWERED
 from kb.search import Hit, Results
 
 from tui.labels import outcome_name, outcome_style, plural, stage_name
@@ -42,8 +43,8 @@ class SearchStatus(Widget):
         elif self.results is not None:
             results = self.results
             if results.hits and not results.answered:
-                line.append("Nothing answers this closely", "bold yellow")
-                line.append(f" · {plural(len(results.hits), 'nearest record')}")
+                line.append(NOT_ANSWERED, "bold yellow")
+                line.append(f" {len(results.hits)}")
             else:
                 strong = results.strong
                 line.append(f"{strong} strong match{'' if strong == 1 else 'es'}", "bold")
