@@ -24,6 +24,7 @@ model. `classify` is there too.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -210,7 +211,7 @@ class PlanChecker:
         if not sentences.texts or not len(self._signs.texts):
             return Review(plan, [], time.perf_counter() - started, timings)
         at = time.perf_counter()
-        vectors = self.engine.load_embedder().encode(sentences.texts, batch_size=BATCH)
+        vectors = self._encode(sentences.texts)
         timings["embed"] = time.perf_counter() - at
         at = time.perf_counter()
         items = self._decide(sentences, vectors, filters)
@@ -222,7 +223,15 @@ class PlanChecker:
         """The plan's sentences and their vectors (bench/check.py embeds each plan once)."""
         self._load()
         sentences = _sentences(plan, self.calibration.min_words)
-        return sentences, self.engine.load_embedder().encode(sentences.texts, batch_size=BATCH)
+        return sentences, self._encode(sentences.texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Vectors of `texts`, each distinct sentence embedded once (plans repeat themselves:
+        headings, boilerplate, a summary restated)."""
+        distinct = list(dict.fromkeys(texts))
+        vectors = self.engine.load_embedder().encode(distinct, batch_size=BATCH)
+        row = {text: n for n, text in enumerate(distinct)}
+        return vectors[[row[t] for t in texts]]
 
     def scores(self, sentences: _Sentences, vectors: np.ndarray) -> dict[str, tuple[float, float]]:
         """(w, c) per lesson before any threshold: what bench/check.py calibrates on."""
@@ -349,13 +358,18 @@ def _words(text: str) -> list[str]:
 
 def _content_words(text: str) -> set[str]:
     """Porter stems of the content words, as the keyword index stores them."""
-    return set(_STEMMER.stemWords(_words(text)))
+    return {_stem(w) for w in _words(text)}
+
+
+@functools.lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    """Cached: the signs and a plan use a few thousand distinct words many times over."""
+    return _STEMMER.stemWord(word)
 
 
 def _shared(sentence: str, stems: set[str]) -> list[str]:
     """The plan's own words whose stems the sign shares: what triggered the match."""
-    words = _words(sentence)
-    return list(dict.fromkeys(w for w, s in zip(words, _STEMMER.stemWords(words)) if s in stems))
+    return list(dict.fromkeys(w for w in _words(sentence) if _stem(w) in stems))
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
