@@ -26,9 +26,13 @@ def test_build_writes_every_record_with_an_embedding(built_db):
     items = _count(built_db, "items")
     assert items == corpus.lesson_count + corpus.fact_count + len(corpus.cases)
     with sqlite3.connect(built_db) as conn:
-        (vectors,) = conn.execute("select count(*) from embeddings where kind != 'word'").fetchone()
+        (vectors,) = conn.execute(
+            "select count(*) from embeddings where kind not in ('word', 'sign')").fetchone()
         (words,) = conn.execute("select count(*) from embeddings where kind = 'word'").fetchone()
+        (signs,) = conn.execute("select count(*) from embeddings where kind = 'sign'").fetchone()
+        (sign_rows,) = conn.execute("select count(*) from plan_signs").fetchone()
     assert vectors == items and words > 1000  # every record, and the records' vocabulary
+    assert signs == sign_rows > 1000  # every plan sign (kb check)
     with sqlite3.connect(built_db) as conn:
         assert conn.execute("pragma foreign_key_check").fetchall() == []
         (length,) = conn.execute("select distinct length(vector) from embeddings").fetchone()
