@@ -9,8 +9,10 @@ the lesson's problem says, `covered` signs what a plan doing its recommendation 
 Per lesson, w (warning) and c (covered) are each the mean of its best `top_signs` signs,
 every sign scored on its nearest plan sentence (cosine, plus a bonus for the share of the
 sign's word stems the sentence uses). Measured on the tune plans (bench/check.py): the
-mean of two signs beat the single best (F1 sum 1.21 against 1.07), the keyword bonus
-helped a little (1.19 → 1.21), and the negation cue below helped (1.15 → 1.21). Then, with
+mean of the best three signs beat the single best, the keyword bonus helped a little, the
+negation cue below helped (1.29 → 1.35 without and with it), and most of all a contrast:
+from each sentence's score is taken `contrast` times its background, its mean match with
+the 2nd–4th best lessons (see `_background`; 1.23 → 1.35). Then, with
 the thresholds of kb/check_calibration.py (`Calibration.classify`):
 - a lesson **applies** when max(w, c) reaches `applies`, or w reaches `warning`; lessons
   that apply to nothing are not listed (and a plan nothing applies to says so);
@@ -45,6 +47,7 @@ from kb.signs import Signs
 
 STATUSES = ("red-flag", "gap", "covered")
 PLACES = 3            # plan places shown per lesson
+PLACE_MARGIN = 0.1    # further places shown only if their cosine is this close to the first's
 MAX_SENTENCES = 5000  # a plan of ~200 pages; more is refused by the front-ends' size limits
 # Sentences per model call: on this 2-core machine under load, a two-page plan's 55
 # sentences took 1.23 s in batches of 8 against 2.0 s in the default 32 (less padding).
@@ -194,6 +197,10 @@ class PlanChecker:
         for n, lesson in enumerate(self._signs.lessons):
             self._sign_rows.setdefault(lesson, []).append(n)
         self._sign_rows = {k: np.array(v) for k, v in self._sign_rows.items()}
+        self._lesson_order = list(self._sign_rows)
+        position = {lesson: n for n, lesson in enumerate(self._lesson_order)}
+        self._sign_lesson = np.array([position[lesson] for lesson in self._signs.lessons],
+                                     dtype=np.int64)
         self._lessons = {r[0]: LessonInfo(r[0], r[1], r[2], r[3], json.loads(r[4] or "[]"), r[5],
                                           r[6], r[7] or "", r[8] or "", r[9] or r[1])
                          for r in conn.execute(
@@ -251,6 +258,8 @@ class PlanChecker:
         the sentence and sign kept are the best one's."""
         cal, signs = self.calibration, self._signs
         scores = signs.matrix @ vectors.T                            # (signs, sentences)
+        if cal.contrast:
+            scores -= cal.contrast * self._background(scores)[None, :]
         depth = min(cal.keyword_depth, scores.shape[1])
         nearest = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
         for s, row in enumerate(nearest):  # the keyword bonus, on each sign's nearest sentences
@@ -267,6 +276,17 @@ class PlanChecker:
             best[lesson] = (_aggregate(as_warning[rows], rows, cal.top_signs),
                             _aggregate(as_covered[rows], rows, cal.top_signs))
         return best
+
+    def _background(self, scores: np.ndarray) -> np.ndarray:
+        """Per sentence, how well it matches lessons in general: the mean of its best
+        matches with the 2nd to (contrast_depth + 1)th lessons. A sentence that matches
+        many lessons ("the programme will be governed by a board") says little about any
+        one of them; subtracting this keeps what is specific to a lesson."""
+        per_lesson = np.full((len(self._lesson_order), scores.shape[1]), -1.0, dtype=scores.dtype)
+        np.maximum.at(per_lesson, self._sign_lesson, scores)
+        depth = min(self.calibration.contrast_depth + 1, len(per_lesson))
+        top = -np.partition(-per_lesson, depth - 1, axis=0)[:depth]   # unordered best rows
+        return (top.sum(axis=0) - top.max(axis=0)) / max(depth - 1, 1)
 
     def _decide(self, sentences: _Sentences, vectors: np.ndarray,
                 filters: Filters) -> list[ReviewItem]:
@@ -300,7 +320,7 @@ class PlanChecker:
             if locator in seen:
                 continue
             score = float(scores[u])
-            if places and score < self.calibration.applies:
+            if places and score < places[0].score - PLACE_MARGIN:
                 break
             seen.add(locator)
             places.append(Place(locator, sentences.texts[u], score,
