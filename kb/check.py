@@ -126,8 +126,7 @@ class ReviewItem:
 
     def to_json(self) -> dict:
         return {"status": self.status, "lesson": self.lesson.to_json(),
-                "plan": [p.to_json() for p in self.places], "why": self.why,
-                "score": round(self.strength, 4)}
+                "plan": [p.to_json() for p in self.places], "why": self.why}
 
 
 @dataclass
