@@ -185,7 +185,9 @@ def write(chosen: Calibration, report: list[str]) -> None:
     docstring = ('"""Thresholds and weights of `kb check` (kb/check.py), in one place.\n\n'
                  "Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune "
                  "plans\n(tests/plans/, split: tune), with the model the database was built "
-                 "with; held-out\nplans reported, never tuned on. Measured at calibration:\n\n"
+                 "with; held-out\nplans reported, never tuned on. Precision counts a listed "
+                 "lesson the labels\nleave out as half a false positive (kb/plan_evaluate.py). "
+                 "Measured at calibration:\n\n"
                  f"{figures}\n")
     body = text[len(head):]
     start = body.index("CALIBRATION = ")

@@ -2,7 +2,8 @@
 
 Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune plans
 (tests/plans/, split: tune), with the model the database was built with; held-out
-plans reported, never tuned on. Measured at calibration:
+plans reported, never tuned on. Precision counts a listed lesson the labels
+leave out as half a false positive (kb/plan_evaluate.py). Measured at calibration:
 
 - tune (4 plans): red-flag+gap precision 0.67 (labelled only 1.00: 7/7; 7 unlabelled), recall 0.44 (7/16); covered precision 0.89 (labelled only 1.00: 32/32; 8 unlabelled), recall 0.76 (32/42); red flags alone precision 0.62 (labelled only 0.67: 4/6; 1 unlabelled), recall 0.67 (4/6)
 - held-out (4 plans): red-flag+gap precision 0.67 (labelled only 0.88: 7/8; 5 unlabelled), recall 0.29 (7/24); covered precision 0.67 (labelled only 0.86: 24/28; 16 unlabelled), recall 0.77 (24/31); red flags alone precision 0.88 (labelled only 1.00: 7/7; 2 unlabelled), recall 0.58 (7/12)
