@@ -5,8 +5,8 @@ Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune pla
 plans reported, never tuned on. Precision counts a listed lesson the labels
 leave out as half a false positive (kb/plan_evaluate.py). Measured at calibration:
 
-- tune (4 plans): red-flag+gap precision 0.67 (labelled only 1.00: 7/7; 7 unlabelled), recall 0.44 (7/16); covered precision 0.89 (labelled only 1.00: 32/32; 8 unlabelled), recall 0.76 (32/42); red flags alone precision 0.62 (labelled only 0.67: 4/6; 1 unlabelled), recall 0.67 (4/6)
-- held-out (4 plans): red-flag+gap precision 0.67 (labelled only 0.88: 7/8; 5 unlabelled), recall 0.29 (7/24); covered precision 0.67 (labelled only 0.86: 24/28; 16 unlabelled), recall 0.77 (24/31); red flags alone precision 0.88 (labelled only 1.00: 7/7; 2 unlabelled), recall 0.58 (7/12)
+- tune (5 plans): red-flag+gap precision 0.58 (labelled only 1.00: 7/7; 10 unlabelled), recall 0.35 (7/20); covered precision 0.88 (labelled only 1.00: 39/39; 11 unlabelled), recall 0.74 (39/53); red flags alone precision 0.53 (labelled only 0.67: 4/6; 3 unlabelled), recall 0.57 (4/7)
+- held-out (5 plans): red-flag+gap precision 0.56 (labelled only 0.82: 9/11; 10 unlabelled), recall 0.31 (9/29); covered precision 0.64 (labelled only 0.87: 27/31; 23 unlabelled), recall 0.73 (27/37); red flags alone precision 0.90 (labelled only 1.00: 9/9; 2 unlabelled), recall 0.64 (9/14)
 """
 
 from __future__ import annotations
@@ -41,4 +41,4 @@ class Calibration:
         return "gap"
 
 
-CALIBRATION = Calibration(applies=0.162, warning=0.162, covered=0.134, margin=0.04, red_flag=-0.043, top_signs=3, contrast=0.75, contrast_depth=3, keyword_weight=0.1, keyword_depth=5, negation=True, min_words=4)
+CALIBRATION = Calibration(applies=0.157, warning=0.157, covered=0.136, margin=0.04, red_flag=-0.043, top_signs=3, contrast=0.75, contrast_depth=3, keyword_weight=0.1, keyword_depth=5, negation=True, min_words=4)
