@@ -47,6 +47,10 @@ def check(plan_file, cases, themes, stages, as_json, markdown_out, max_size, db_
             if value not in allowed:
                 raise KbError(f"Unknown {name} {value!r}: use one of {', '.join(allowed)}.")
     engine = open_engine(db_path)
+    known = [row[0] for row in engine.conn.execute("select slug from cases order by slug")]
+    for case in cases:
+        if case not in known:
+            raise KbError(f"Unknown case {case!r}: use one of {', '.join(known)}.")
     plan = read_plan(plan_file, max_bytes=int(max_size * MB))
     review = PlanChecker(engine).check(plan, filters=Filters.of(case=cases, theme=themes,
                                                                  stage=stages))

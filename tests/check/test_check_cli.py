@@ -58,11 +58,12 @@ def test_the_json_has_the_stable_shape(built_db, plans):
     statuses = [item["status"] for item in review["items"]]
     assert statuses == sorted(statuses, key=["red-flag", "gap", "covered"].index)
     for item in review["items"]:
-        assert set(item) >= {"status", "lesson", "plan", "why"}
+        assert set(item) == {"status", "lesson", "plan", "why"}
         assert set(item["lesson"]) == {"id", "case", "title", "stage", "themes", "outcome",
                                        "recommendation", "source"}
         assert set(item["lesson"]["source"]) == {"title", "locator"}
-        assert item["plan"] and all(set(p) >= {"locator", "text", "score"} for p in item["plan"])
+        assert item["plan"] and all(set(p) == {"locator", "text", "score", "words"}
+                                    for p in item["plan"])
 
 
 def test_the_terminal_review_starts_with_the_summary_then_red_flags(built_db, plans):

@@ -29,12 +29,15 @@ def test_build_writes_every_record_with_an_embedding(built_db):
     assert items == corpus.lesson_count + corpus.fact_count + len(corpus.cases)
     with sqlite3.connect(built_db) as conn:
         (vectors,) = conn.execute("select count(*) from embeddings "
-                                  "where kind not in ('word', 'part')").fetchone()
+                                  "where kind not in ('word', 'part', 'sign')").fetchone()
         (words,) = conn.execute("select count(*) from embeddings where kind = 'word'").fetchone()
         (parts,) = conn.execute("select count(*) from embeddings where kind = 'part'").fetchone()
+        (signs,) = conn.execute("select count(*) from embeddings where kind = 'sign'").fetchone()
+        (sign_rows,) = conn.execute("select count(*) from plan_signs").fetchone()
     assert vectors == items and words > 1000  # every record, and the records' vocabulary
     # and each lesson's parts, for field-level matching (kb/items.py)
     assert parts == sum(len(lesson_parts(l)) for cf in corpus.cases for l in cf.lessons)
+    assert signs == sign_rows > 1000  # every plan sign (kb check)
     with sqlite3.connect(built_db) as conn:
         assert conn.execute("pragma foreign_key_check").fetchall() == []
         (length,) = conn.execute("select distinct length(vector) from embeddings").fetchone()

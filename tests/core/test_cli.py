@@ -13,7 +13,8 @@ KB = [sys.executable, "-m", "kb.cli"]
 
 
 def kb(*args, env=None, check=True):
-    result = subprocess.run([*KB, *args], capture_output=True, text=True, timeout=120,
+    # A build from nothing embeds every record, word and plan sign: minutes on a loaded machine.
+    result = subprocess.run([*KB, *args], capture_output=True, text=True, timeout=300,
                             env={**os.environ, **(env or {})})
     if check:
         assert result.returncode == 0, result.stderr
