@@ -9,7 +9,7 @@ and turns pydantic's errors into "file, line, field, expected" messages.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
