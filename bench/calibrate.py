@@ -87,8 +87,12 @@ def main() -> None:
         for column, value in zip(columns, w):
             coefficients[column] = value
         margins = features["public"] @ np.array(coefficients) + b0
-        # Flag strictly below the in-scope margin at the allowed share: at most 5% flagged.
-        shift = float(np.sort(margins)[int(MAX_IN_SCOPE_FLAGGED * len(margins))])
+        # Flag at most the allowed share of in-scope questions: the boundary sits midway
+        # between the last one allowed below it and the next, so that rounding the
+        # constants cannot carry one more across.
+        ordered = np.sort(margins)
+        allowed = int(MAX_IN_SCOPE_FLAGGED * len(margins))
+        shift = float((ordered[allowed - 1] + ordered[allowed]) / 2 if allowed else ordered[0] - 1e-3)
         answered[mode] = _rounded(b0 - shift, *coefficients)
         print(f"answered boundary (intercept, best cosine, coverage, part): {answered[mode]}")
         for name, x in features.items():

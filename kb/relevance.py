@@ -36,7 +36,7 @@ import math
 CURVES: dict[str, tuple[float, float, float, float]] = {'hybrid': (-21.073, 4.892, 17.123, 2.446), 'semantic': (-6.235, 5.386, 0.0, 2.308), 'keyword': (-26.118, 0.0, 26.771, 0.0)}
 # (intercept, weight on the best cosine, on the top hits' coverage of the query,
 # on the best lesson part's cosine) per mode
-ANSWERED: dict[str, tuple[float, float, float, float]] = {'hybrid': (-2.417, -0.505, 5.733, 2.183), 'semantic': (-2.367, 0.424, 5.169, 2.594), 'keyword': (-1.864, 0.0, 6.49, 0.0)}
+ANSWERED: dict[str, tuple[float, float, float, float]] = {'hybrid': (-2.317, -0.505, 5.733, 2.183), 'semantic': (-2.34, 0.424, 5.169, 2.594), 'keyword': (-1.845, 0.0, 6.49, 0.0)}
 # the lowest scores of a strong and of a fair match
 STRONG, FAIR = 0.228, 0.07
 # -- end calibrated ------------------------------------------------------------------------
