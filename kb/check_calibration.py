@@ -5,8 +5,8 @@ Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune pla
 plans reported, never tuned on. Precision counts a listed lesson the labels
 leave out as half a false positive (kb/plan_evaluate.py). Measured at calibration:
 
-- tune (5 plans): red-flag+gap precision 0.58 (labelled only 1.00: 7/7; 10 unlabelled), recall 0.35 (7/20); covered precision 0.88 (labelled only 1.00: 39/39; 11 unlabelled), recall 0.74 (39/53); red flags alone precision 0.53 (labelled only 0.67: 4/6; 3 unlabelled), recall 0.57 (4/7)
-- held-out (5 plans): red-flag+gap precision 0.56 (labelled only 0.82: 9/11; 10 unlabelled), recall 0.31 (9/29); covered precision 0.64 (labelled only 0.87: 27/31; 23 unlabelled), recall 0.73 (27/37); red flags alone precision 0.90 (labelled only 1.00: 9/9; 2 unlabelled), recall 0.64 (9/14)
+- tune (5 plans): red-flag+gap precision 0.41 (labelled only 1.00: 8/8; 23 unlabelled), recall 0.40 (8/20); covered precision 0.78 (labelled only 1.00: 42/42; 24 unlabelled), recall 0.79 (42/53); red flags alone precision 0.67 (labelled only 0.80: 4/5; 2 unlabelled), recall 0.57 (4/7)
+- held-out (5 plans): red-flag+gap precision 0.36 (labelled only 0.82: 9/11; 28 unlabelled), recall 0.31 (9/29); covered precision 0.54 (labelled only 0.85: 28/33; 37 unlabelled), recall 0.76 (28/37); red flags alone precision 0.86 (labelled only 1.00: 6/6; 2 unlabelled), recall 0.43 (6/14)
 """
 
 from __future__ import annotations
@@ -41,4 +41,4 @@ class Calibration:
         return "gap"
 
 
-CALIBRATION = Calibration(applies=0.157, warning=0.157, covered=0.136, margin=0.04, red_flag=-0.043, top_signs=3, contrast=0.75, contrast_depth=3, keyword_weight=0.1, keyword_depth=5, negation=True, min_words=4)
+CALIBRATION = Calibration(applies=0.162, warning=0.15, covered=0.146, margin=0.06, red_flag=0.181, top_signs=2, contrast=0.75, contrast_depth=3, keyword_weight=0.05, keyword_depth=5, negation=True, min_words=4)
