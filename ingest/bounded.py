@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import resource
 
+from ingest.dates import written_date
 from ingest.passages import Passage, split
 from ingest.readers import Extracted, MB, Unreadable, read
 
@@ -62,7 +63,10 @@ def _child(fmt: str, data: bytes, send) -> None:
         if len(passages) > MAX_PASSAGES:
             raise Unreadable(f"too long ({len(passages):,} passages; the limit is "
                              f"{MAX_PASSAGES:,}): split it into smaller documents")
-        extracted.sections = []  # the passages carry the text
+        # The passages carry the text; the date written at its top is read before it goes.
+        extracted.written_date = written_date(
+            [extracted.title or "", *(b.text for s in extracted.sections for b in s.blocks)])
+        extracted.sections = []
         send.send(("ok", (extracted, passages)))
     except Unreadable as exc:
         send.send(("unreadable", str(exc)))

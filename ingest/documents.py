@@ -17,7 +17,6 @@ from pathlib import Path
 import sqlite_utils
 
 from ingest.candidates import ThemeTagger, candidate_id, find
-from ingest.dates import written_date
 from ingest.manifest import Entry
 from ingest.bounded import read_and_split
 from ingest.readers import Unreadable
@@ -58,10 +57,9 @@ def prepare(data: bytes, fmt: str, entry: Entry, tagger: ThemeTagger) -> Prepare
     entry.format, entry.pages = extracted.format, extracted.pages
     date_from = None
     if not entry.date:
-        written = written_date([extracted.title or "",
-                                *(b.text for s in extracted.sections for b in s.blocks)])
-        entry.date = written or extracted.date
-        date_from = "its text" if written else "the file's properties" if entry.date else None
+        entry.date = extracted.written_date or extracted.date
+        date_from = ("its text" if extracted.written_date
+                     else "the file's properties" if entry.date else None)
     document = {"id": entry.id, "case": entry.case, "path": entry.path, "title": entry.title,
                 "date": entry.date, "format": entry.format, "content_hash": entry.content_hash,
                 "pages": entry.pages, "ingested_at": entry.ingested_at}

@@ -138,12 +138,13 @@ def reject(db_path: Path, data_dir: Path, candidate_id: str) -> None:
 
 def _written_before(corpus, candidate: dict, document: dict) -> str | None:
     """The id of a lesson already in the case file that was accepted from this candidate
-    (it cites the candidate's document with the candidate's sentence), if any."""
+    (it cites the candidate's document with a paraphrase ending in the candidate's sentence,
+    as `_lesson` drafts it), if any."""
     for case_file in corpus.cases:
         if case_file.case.slug != candidate["case"]:
             continue
         for lesson in case_file.lessons:
-            if any(e.source == document["id"] and e.paraphrase == candidate["text"]
+            if any(e.source == document["id"] and e.paraphrase.endswith(candidate["text"])
                    for e in lesson.evidence):
                 return lesson.id
     return None

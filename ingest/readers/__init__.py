@@ -55,6 +55,7 @@ class Extracted:
     title: str | None = None
     pages: int | None = None  # pages of a PDF, slides of a deck
     date: str | None = None   # from the file's properties (ingest/dates.py), if it has one
+    written_date: str | None = None  # a date written at the top of its text, if any
 
 
 # File suffix → format; a format's reader is the module of that name in this package.
