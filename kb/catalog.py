@@ -203,10 +203,6 @@ class Catalog:
                         counts.get(r["slug"], {}).get("fact", 0))
                 for r in self.conn.execute("select slug, name, status from cases order by name")]
 
-    def case_names(self) -> dict[str, str]:
-        """Each case's name by its slug, in the order of the names."""
-        return dict(self.conn.execute("select slug, name from cases order by name").fetchall())
-
     def lessons_with_theme(self, theme: str) -> list[LessonRow]:
         return [_lesson_row(r) for r in self.conn.execute(
             f"select {_ROW_COLUMNS} from lessons where exists "

@@ -22,7 +22,7 @@ HOLDOUT_DIR = QUERY_DIR / "holdout"
 
 
 @dataclass(frozen=True)
-class Query:
+class Question:
     q: str
     answers: frozenset[str]
     style: str = "plain"
@@ -30,7 +30,7 @@ class Query:
 
 @dataclass
 class Score:
-    query: Query
+    query: Question
     rank: int | None  # rank of the first correct answer within the depth, else None
 
 
@@ -38,16 +38,16 @@ def query_files(folder: Path = QUERY_DIR) -> list[Path]:
     return sorted(folder.glob("*.yaml"))
 
 
-def load_queries(paths: list[Path]) -> list[Query]:
+def load_queries(paths: list[Path]) -> list[Question]:
     queries = []
     for path in paths:
         for entry in yaml.safe_load(Path(path).read_text()):
-            queries.append(Query(q=entry["q"], answers=frozenset(entry["answers"]),
+            queries.append(Question(q=entry["q"], answers=frozenset(entry["answers"]),
                                  style=entry.get("style", "plain")))
     return queries
 
 
-def score(engine: SearchEngine, queries: list[Query], mode: str, depth: int = 10) -> list[Score]:
+def score(engine: SearchEngine, queries: list[Question], mode: str, depth: int = 10) -> list[Score]:
     out = []
     for query in queries:
         hits = engine.search(query.q, mode=mode, limit=depth).hits

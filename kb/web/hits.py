@@ -26,9 +26,14 @@ def row_url(datasette: Datasette, table: str, key: str) -> str:
 
 
 async def case_names(site: Site) -> dict[str, str]:
-    """Each case's name by its slug, read through the Site's own connection rather than
-    Datasette's SQL threads, which SQL typed by readers may be keeping busy (guard.py)."""
-    return await asyncio.to_thread(site.catalog.case_names)
+    """Each case's name by its slug, from the search engine (which follows rebuilds and
+    caches them per file version) rather than Datasette's SQL threads, which SQL typed by
+    readers may be keeping busy (guard.py)."""
+    def read() -> dict[str, str]:
+        site.engine.refresh()
+        return site.engine.case_names
+
+    return await asyncio.to_thread(read)
 
 
 def hit_view(datasette: Datasette, hit: Hit, cases: dict[str, str]) -> dict:

@@ -21,6 +21,7 @@ from datasette.utils.asgi import Request
 from kb.errors import DatabaseError, KbError, QueryError
 from kb.filters import NAMES as FILTERS, choices, resolve
 from kb.relevance import NOT_ANSWERED
+from kb.query import normalise
 from kb.search import MAX_QUERY_CHARS, MODES, Filters, Results
 from kb.web.hits import case_names, hit_json, hit_view
 from kb.web.site import site_for
@@ -102,7 +103,7 @@ async def search_view(datasette: Datasette, request: Request) -> Response:
 
 def _notices(form: Form, results: Results | None) -> list[str]:
     notices = []
-    if form.query is not None and len(" ".join(form.query.split())) > MAX_QUERY_CHARS:
+    if form.query is not None and len(normalise(form.query)) > MAX_QUERY_CHARS:
         notices.append(f"Your query was long: only its first {MAX_QUERY_CHARS:,} characters "
                        "were searched.")
     if results and results.notice:
