@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from kb.plan_evaluate import PLANS_DIR
-from kb.web.check_page import MAX_BYTES
+from web.check_page import MAX_BYTES
 from liveserver import KB
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "check"))

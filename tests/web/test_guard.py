@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from kb.web.guard import MAX_VALUE_BYTES, SqlLane
+from web.guard import MAX_VALUE_BYTES, SqlLane
 
 # About 0.5 s of SQLite work (under the 1 s time limit), like the queries that stalled search.
 SLOW_SQL = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 1500000) "

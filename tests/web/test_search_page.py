@@ -148,9 +148,9 @@ def test_server_timing_header(server):
 def test_while_the_model_loads_keyword_results_come_with_a_notice(built_db):
     """The model's load is held back (its lock taken) so it is still "loading": requests
     are answered at once, by keyword, with a notice; once loaded, by meaning."""
-    from kb.web import model
-    from kb.web.server import create
-    from kb.web.site import site_for
+    from web import model
+    from web.server import create
+    from web.site import site_for
 
     async def scenario(datasette, site):
         try:

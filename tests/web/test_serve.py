@@ -10,6 +10,7 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -17,11 +18,12 @@ from datetime import datetime, timezone
 import httpx
 import yaml
 
+from kb.config import PROJECT_ROOT as ROOT
 from kb.database import signature
 from kb.schema import FTS, TABLES
 from kb.stats import collect
-from kb.web import METADATA
-from kb.web.pages import built
+from web.pages import built
+from web.server import metadata
 from liveserver import KB, running_server
 
 VAT = "uc-vat-llp-unfunded"
@@ -108,7 +110,7 @@ def test_internal_and_full_text_tables_are_hidden(server):
 
 
 def test_every_browsable_table_and_column_is_described():
-    tables = yaml.safe_load(METADATA.read_text())["databases"]["lessons"]["tables"]
+    tables = metadata()["databases"]["lessons"]["tables"]
     for name, spec in TABLES.items():
         if name not in INTERNAL:
             assert tables[name]["description"], name
@@ -171,8 +173,7 @@ def test_no_writes_through_sql_canned_queries_or_posts(server, built_db):
                 "update lessons set title = 'x'", "drop table lessons"):
         response = server.get("/lessons.json", params={"sql": sql, "_shape": "array"})
         assert response.status_code == 400, response.text
-    metadata = yaml.safe_load(METADATA.read_text())
-    queries = metadata["databases"]["lessons"]["queries"]
+    queries = metadata()["databases"]["lessons"]["queries"]
     assert not any(q.get("write") for q in queries.values())
     for method in ("POST", "PUT", "DELETE", "PATCH"):
         for path in ("/lessons/lessons", "/lessons/lessons_by_theme", "/lessons", "/-/search"):
@@ -282,3 +283,24 @@ def test_kept_alive_connections_are_not_held_back(server):
             assert response.status_code == 200
             walls.append(time.perf_counter() - started)
     assert sorted(walls)[5] < 0.03, walls
+
+
+def test_the_package_is_the_plugin_and_carries_its_templates_and_metadata(server):
+    """Datasette finds the plugin's templates/ itself because the entry point names the
+    package (no patch of Jinja's search path), and the metadata served is the root's
+    metadata.yml, read as the package's data (web/metadata.yml links to it)."""
+    plugins = {p["name"]: p for p in server.get("/-/plugins.json").json()}
+    assert plugins["lessons"]["templates"] is True
+    assert ROOT.joinpath("web", "metadata.yml").resolve() == ROOT / "metadata.yml"
+    assert metadata() == yaml.safe_load((ROOT / "metadata.yml").read_text())
+
+
+def test_the_plugin_has_its_hooks_when_kb_serve_imports_it_before_datasette():
+    """`kb serve` imports web.commands (so the package) first; Datasette, loading its entry
+    points on import, must still find every hook (it registered none when the package
+    imported Datasette at its top)."""
+    code = ("import web.commands\nfrom datasette.plugins import get_plugins\n"
+            "print(*next(p for p in get_plugins() if p['name'] == 'lessons')['hooks'])")
+    hooks = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                           text=True, cwd=ROOT).stdout.split()
+    assert {"startup", "register_routes", "extra_template_vars", "asgi_wrapper"} <= set(hooks)

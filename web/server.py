@@ -11,6 +11,7 @@ busy port is an error rather than a URL that does not answer.
 from __future__ import annotations
 
 import asyncio
+import importlib.resources
 import socket
 from pathlib import Path
 
@@ -21,22 +22,37 @@ from datasette.database import Database
 
 from kb.database import connect_readonly
 from kb.errors import KbError
-from kb.web import DATABASE, METADATA
+from web.site import DATABASE
 
 HOST = "127.0.0.1"
+METADATA = "metadata.yml"  # in this package (a link to the project root's)
 
 
 def create(db_path: Path) -> Datasette:
     """A started Datasette serving `db_path` as "lessons", with the project's metadata."""
     connect_readonly(db_path).close()  # a clear error now, not a broken page later
-    if not METADATA.exists():
-        raise KbError(f"No Datasette metadata at {METADATA}: run from a checkout of lessons.")
-    datasette = Datasette(metadata=yaml.safe_load(METADATA.read_text()))
+    datasette = Datasette(metadata=metadata())
     datasette.remove_database("_memory")  # added when no file is given at construction
     datasette.add_database(Database(datasette, path=str(db_path), is_mutable=True),
                            name=DATABASE)
     asyncio.run(datasette.invoke_startup())  # the plugin starts loading the model now
     return datasette
+
+
+def metadata() -> dict:
+    """The project's metadata.yml, read as this package's data so that `kb serve` works
+    from an installed package as well as from a checkout.
+
+    The file stays at the project's root, where the layout puts it and where
+    `datasette data/lessons.db -m metadata.yml` finds it; web/metadata.yml is a symbolic
+    link to it, which setuptools follows, so the wheel carries the file itself and an
+    editable install reads the root's (one file, never two copies to keep in step)."""
+    resource = importlib.resources.files(__package__) / METADATA
+    try:
+        return yaml.safe_load(resource.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KbError(f"The Datasette metadata ({METADATA}) is missing from the installed "
+                      "web package: reinstall lessons.") from None
 
 
 def listen(port: int) -> socket.socket:

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from datasette.utils import tilde_encode
 
 from kb.search import Hit
-from kb.web import DATABASE
+from web.site import DATABASE
 
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
     from datasette.app import Datasette
 
-    from kb.web.site import Site
+    from web.site import Site
 
 # The table that holds each kind of item.
 TABLES = {"lesson": "lessons", "fact": "facts", "case": "cases", "passage": "passages"}

@@ -25,12 +25,12 @@ from kb.check_report import EXPLAINED, HEADINGS
 from kb.errors import DatabaseError, KbError, QueryError
 from kb.search import Filters
 from kb.vocabulary import STAGES, THEMES, label
-from kb.web.site import site_for
+from web import CHECK_PATH
+from web.site import site_for
 
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
     from datasette.app import Datasette
 
-CHECK_PATH = "/-/check"
 MAX_BYTES = 2_000_000  # 2 MB: a long plan's text is far less; a PDF of 60-odd pages fits
 PASTED_NAME = "pasted text"
 

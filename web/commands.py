@@ -26,7 +26,7 @@ def serve(ctx, port, db_path):
         click.echo(f"No database at {db_path} yet: building it first.")
         ctx.invoke(build, db_path=db_path)
 
-    from kb.web.server import create, listen, run, url
+    from web.server import create, listen, run, url
 
     sock = listen(port)
     datasette = create(db_path)

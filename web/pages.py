@@ -8,9 +8,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from kb.stats import collect
-from kb.web import DATABASE
-from kb.web.hits import case_names, hit_view, row_url
-from kb.web.site import Site
+from web.hits import case_names, hit_view, row_url
+from web.site import DATABASE, Site
 
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
     from datasette.app import Datasette

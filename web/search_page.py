@@ -23,8 +23,8 @@ from kb.filters import NAMES as FILTERS, choices, resolve
 from kb.relevance import NOT_ANSWERED
 from kb.query import normalise
 from kb.search import MAX_QUERY_CHARS, MODES, Filters, Results
-from kb.web.hits import case_names, hit_json, hit_view
-from kb.web.site import site_for
+from web.hits import case_names, hit_json, hit_view
+from web.site import site_for
 
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
     from datasette.app import Datasette

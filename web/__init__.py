@@ -1,44 +1,41 @@
-"""The Datasette plugin `lessons` (the `datasette` entry point in pyproject.toml).
+"""The browser front-end: Datasette with the project's metadata.yml and this plugin.
 
-Hooks: the templates in kb/web/templates; at startup, attach a Site (site.py) to a
-Datasette serving a database named "lessons", start loading the model in the background
-and put the plugin's error pages (errors.py) in place of Datasette's; the search page
-route; the home and lesson pages' extra content; a link to search in the menu; a size
-limit on every value Datasette's connections return (guard.py); and a check before each
-request that refuses writes, queues SQL typed by the reader in one lane (guard.py) and
-follows a rebuild of the database file. With no lessons database the plugin stays out of the way
-(the search page says why it cannot search).
+`kb serve` (commands.py, a `kb.commands` entry point, as the TUI is plugged in) starts
+Datasette on the database, read-only (server.py). This package is the Datasette plugin
+`lessons` (the `datasette` entry point in pyproject.toml names the package, as
+datasette-search-all does), so Datasette finds templates/ and static/ beside it by itself.
+The package imports nothing at load but pluggy, and each hook imports what it uses:
+`kb serve` imports web.commands, so this file runs before Datasette is imported, and
+Datasette, loading its entry points while it is imported, would otherwise register a
+half-imported package with no hooks. Everything searches through kb.search, so a query
+ranks the same here as in `kb search` and the TUI.
+
+Hooks: at startup, attach a Site (site.py) to a Datasette serving a database named
+"lessons", start loading the model in the background and put the plugin's error pages
+(errors.py) in place of Datasette's; the search page route; the home and lesson pages'
+extra content; a link to search in the menu; a size limit on every value Datasette's
+connections return (guard.py); and a check before each request that refuses writes,
+queues SQL typed by the reader in one lane (guard.py) and follows a rebuild of the
+database file. With no lessons database the plugin stays out of the way (the search page
+says why it cannot search).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from pluggy import HookimplMarker
 
-from datasette import Response, hookimpl
-from datasette.utils import tilde_decode
-
-from kb.web import DATABASE, errors, guard, pages
-from kb.web.check_page import CHECK_PATH, check_view
-from kb.web.search_page import search_view
-from kb.web.site import Site, attach, site_for
+hookimpl = HookimplMarker("datasette")  # datasette.hookimpl, without importing Datasette
 
 SEARCH_PATH = "/-/search"
+CHECK_PATH = "/-/check"
 READ_METHODS = ("GET", "HEAD")
-TEMPLATES = Path(__file__).parent / "templates"
-
-
-@hookimpl
-def prepare_jinja2_environment(env):
-    """Add kb/web/templates where Datasette puts a plugin's templates: after any
-    --template-dir, before its own. (Datasette finds templates/ by itself only beside a
-    plugin that is a package, and on Python 3.11 not beside a module like this one.)"""
-    searchpath = env.loader.loaders[0].searchpath
-    if str(TEMPLATES) not in searchpath:
-        searchpath.insert(len(searchpath) - 1, str(TEMPLATES))
 
 
 @hookimpl
 def startup(datasette):
+    from web import errors
+    from web.site import attach
+
     errors.replace_datasette_handler()
     site = attach(datasette)
     if site is not None:
@@ -47,6 +44,8 @@ def startup(datasette):
 
 @hookimpl
 def handle_exception(datasette, request, exception):
+    from web import errors
+
     async def respond():
         return await errors.error_response(datasette, request, exception)
     return respond
@@ -54,11 +53,16 @@ def handle_exception(datasette, request, exception):
 
 @hookimpl
 def prepare_connection(conn):
+    from web import guard
+
     guard.limit_value_size(conn)
 
 
 @hookimpl
 def register_routes():
+    from web.check_page import check_view
+    from web.search_page import search_view
+
     return [(r"^/-/search(?P<format>\.json)?$", search_view),
             (r"^/-/check(?P<format>\.json)?$", check_view)]
 
@@ -76,6 +80,11 @@ def skip_csrf(scope):
 
 @hookimpl
 def extra_template_vars(view_name, database, table, request, datasette):
+    from datasette.utils import tilde_decode
+
+    from web import pages
+    from web.site import DATABASE, Site, site_for
+
     site = site_for(datasette)
     if not isinstance(site, Site):
         return {}
@@ -97,6 +106,11 @@ def asgi_wrapper(datasette):
     """Before each request: follow a rebuild, refuse anything but reading (Datasette
     itself has no write endpoint, but answers a stray POST with a 500), and send SQL typed
     by the reader through its lane."""
+    from datasette import Response
+
+    from web import guard
+    from web.site import Site, site_for
+
     def wrap(app):
         lane = guard.SqlLane()
 

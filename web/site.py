@@ -27,11 +27,13 @@ from kb.check import PlanChecker
 from kb.database import signature
 from kb.errors import KbError
 from kb.search import Filters, Results, SearchEngine
-from kb.web import DATABASE
-from kb.web.model import shared_embedder
+from web.model import shared_embedder
 
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
     from datasette.app import Datasette
+
+# The name Datasette serves the database under: metadata.yml and every link rely on it.
+DATABASE = "lessons"
 
 
 class Site:
