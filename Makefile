@@ -23,9 +23,13 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
-$(TEST_STAMP): $(STAMP)
+$(TEST_STAMP): $(STAMP) tests/web/package-lock.json
 	@echo "Adding the test tools to $(VENV) (once): pytest, Playwright, and sentence-transformers with a CPU torch for the parity test; about 1.2 GB more."
 	@$(PIP) -e '.[test]'
+	@if command -v npm >/dev/null 2>&1; then \
+		echo "Installing axe-core for the browser tests' accessibility checks (tests/web/package-lock.json)."; \
+		npm ci --prefix tests/web --no-audit --no-fund --silent; \
+	else echo "make test: no npm, so the accessibility checks will be SKIPPED (install it with: apt-get install npm)."; fi
 	@touch $(TEST_STAMP)
 
 test-setup: $(TEST_STAMP)

@@ -12,15 +12,19 @@ ranks the same here as in `kb search` and the TUI.
 
 Hooks: at startup, attach a Site (site.py) to a Datasette serving a database named
 "lessons", start loading the model in the background and put the plugin's error pages
-(errors.py) in place of Datasette's; the search page route; the home and lesson pages'
-extra content; a link to search in the menu; a size limit on every value Datasette's
+(errors.py) in place of Datasette's; the routes of the search, compare, checklist,
+briefing and plan check pages; the home, lesson and case pages' content (pages.py, and
+the row templates); list columns as chips (render_cell, cells.py); the plugin's CSS and
+JavaScript (static/); links in the menu; a size limit on every value Datasette's
 connections return (guard.py); and a check before each request that refuses writes,
-queues SQL typed by the reader in one lane (guard.py) and follows a rebuild of the
-database file. With no lessons database the plugin stays out of the way (the search page
-says why it cannot search).
+queues SQL typed by the reader in one lane (guard.py), follows a rebuild of the database
+file and times the response. With no lessons database the plugin stays out of the way
+(the search page says why it cannot search).
 """
 
 from __future__ import annotations
+
+import time
 
 from pluggy import HookimplMarker
 
@@ -29,6 +33,14 @@ hookimpl = HookimplMarker("datasette")  # datasette.hookimpl, without importing 
 SEARCH_PATH = "/-/search"
 CHECK_PATH = "/-/check"
 READ_METHODS = ("GET", "HEAD")
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    """`outcome|kb_outcome`: an outcome in words, with its mark and colour (cells.py)."""
+    from web.cells import outcome
+
+    env.filters["kb_outcome"] = outcome
 
 
 @hookimpl
@@ -60,11 +72,16 @@ def prepare_connection(conn):
 
 @hookimpl
 def register_routes():
+    from web.browse import briefing_markdown_view, briefing_view, checklist_view, compare_view
     from web.check_page import check_view
     from web.search_page import search_view
 
     return [(r"^/-/search(?P<format>\.json)?$", search_view),
-            (r"^/-/check(?P<format>\.json)?$", check_view)]
+            (r"^/-/check(?P<format>\.json)?$", check_view),
+            (r"^/-/compare(?P<format>\.json)?$", compare_view),
+            (r"^/-/checklist(?P<format>\.json)?$", checklist_view),
+            (r"^/-/briefing$", briefing_view),
+            (r"^/-/briefing\.md$", briefing_markdown_view)]
 
 
 def _posts_a_plan(scope) -> bool:
@@ -92,12 +109,49 @@ def extra_template_vars(view_name, database, table, request, datasette):
         return pages.home(site, datasette)
     if view_name == "row" and database == DATABASE and table == "lessons":
         return pages.lesson(site, datasette, tilde_decode(request.url_vars["pks"]))
+    if view_name == "row" and database == DATABASE and table == "cases":
+        return pages.case(site, datasette, tilde_decode(request.url_vars["pks"]))
     return {}
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    """No raw JSON where a person reads: a list column is shown as chips (themes link to
+    their facet of the lessons table)."""
+    from web import cells
+    from web.site import DATABASE
+
+    if database == DATABASE:
+        return cells.render(datasette, table, column, value)
+    return None
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.static_plugins(_name(), "lessons.css")]
+
+
+@hookimpl
+def extra_js_urls(datasette):
+    return [{"url": datasette.urls.static_plugins(_name(), "lessons.js"), "module": False}]
+
+
+def _name() -> str:
+    """The name Datasette serves this plugin's static/ under: its distribution's name."""
+    from datasette.plugins import pm
+
+    import web
+
+    return next((dist.project_name for plugin, dist in pm.list_plugin_distinfo()
+                 if plugin is web), "lessons")
 
 
 @hookimpl
 def menu_links(datasette):
     return [{"href": datasette.urls.path(SEARCH_PATH), "label": "Search lessons by meaning"},
+            {"href": datasette.urls.path("/-/compare"), "label": "Compare the cases"},
+            {"href": datasette.urls.path("/-/checklist"), "label": "A stage's checklist"},
+            {"href": datasette.urls.path("/-/briefing"), "label": "Your briefing"},
             {"href": datasette.urls.path(CHECK_PATH), "label": "Check a plan against the lessons"}]
 
 
@@ -105,7 +159,8 @@ def menu_links(datasette):
 def asgi_wrapper(datasette):
     """Before each request: follow a rebuild, refuse anything but reading (Datasette
     itself has no write endpoint, but answers a stray POST with a 500), and send SQL typed
-    by the reader through its lane."""
+    by the reader through its lane. Every response says its server time (Server-Timing
+    `total`, to its headers: bench/web.py reads it for every page)."""
     from datasette import Response
 
     from web import guard
@@ -127,5 +182,22 @@ def asgi_wrapper(datasette):
                     await lane.run(app, scope, receive, send)
                     return
             await app(scope, receive, send)
-        return read_only
+
+        async def timed(scope, receive, send):
+            if scope["type"] != "http":
+                return await read_only(scope, receive, send)
+            started = time.perf_counter()
+
+            async def send_timed(message):
+                if message["type"] == "http.response.start":
+                    total = f"total;dur={(time.perf_counter() - started) * 1000:.1f}".encode()
+                    headers = [(k, v) for k, v in message.get("headers", [])
+                               if k.lower() != b"server-timing"]
+                    timing = [v for k, v in message.get("headers", [])
+                              if k.lower() == b"server-timing"]
+                    headers.append((b"server-timing", b", ".join([*timing, total])))
+                    message = {**message, "headers": headers}
+                await send(message)
+            await read_only(scope, receive, send_timed)
+        return timed
     return wrap

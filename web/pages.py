@@ -1,15 +1,24 @@
-"""What the home page and a lesson's page show beyond Datasette's own content (given to
-their templates through the plugin's extra_template_vars)."""
+"""What the home page, a lesson's page and a case's page show beyond Datasette's own
+content (given to their templates, row-lessons-lessons.html and row-lessons-cases.html,
+through the plugin's extra_template_vars).
+
+Records come from kb.catalog (the same reads as the TUI's screens) in a thread, never
+Datasette's SQL threads, which SQL typed by readers may keep busy (guard.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
+from urllib.parse import quote
 from typing import TYPE_CHECKING
 
+from kb.catalog import Fact
 from kb.stats import collect
+from kb.vocabulary import STAGES, THEMES, label
+from tui.briefing import lesson_markdown
 from web.hits import case_names, hit_view, row_url
 from web.site import DATABASE, Site
+from web.timeline import marks, timeline_svg
 
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only
     from datasette.app import Datasette
@@ -37,24 +46,123 @@ async def home(site: Site, datasette: Datasette) -> dict:
 
 
 async def lesson(site: Site, datasette: Datasette, lesson_id: str) -> dict:
-    """A lesson's case, its evidence with links to the sources, and the most similar
-    lessons from other cases."""
+    """A lesson as prose: its case, stage, outcome and themes as links to the faceted
+    table, its evidence with each source, its case's key facts, the most similar lessons
+    from other cases, and itself as Markdown (to copy, or for the briefing)."""
     record = await asyncio.to_thread(site.catalog.lesson, lesson_id)
     if record is None:
         return {"kb_lesson": None}
     similar = await asyncio.to_thread(site.engine.similar, "lesson", lesson_id, other_cases=True)
+    case = await asyncio.to_thread(site.catalog.case, record.case)
+    optional = await asyncio.to_thread(_optional_fields, site, lesson_id)
     cases = await case_names(site)
-    source = record.evidence[0] if record.evidence else None
+    table = datasette.urls.table(DATABASE, "lessons")
     return {"kb_lesson": {
+        "id": record.id,
         "title": record.title,
-        "case": dict(name=record.case_name, url=row_url(datasette, "cases", record.case)),
-        "source": source and dict(title=source.source_title, locator=source.locator,
-                                  url=row_url(datasette, "sources", source.source)),
+        "case": dict(name=record.case_name, url=row_url(datasette, "cases", record.case),
+                     lessons_url=f"{table}?case={quote(record.case)}"),
+        "stage": _term(table, "stage", record.stage, label(STAGES, record.stage)),
+        "outcome": _term(table, "outcome", record.outcome, outcome_name(record.outcome)),
+        "themes": [_term(table, "themes__arraycontains", theme, label(THEMES, theme))
+                   for theme in record.themes],
+        "event": record.event, "lesson": record.lesson,
+        "recommendation": record.recommendation,
+        "strength": optional["strength"],
         "evidence": [dict(source_title=e.source_title, locator=e.locator, paraphrase=e.paraphrase,
-                          source_url=row_url(datasette, "sources", e.source))
-                     for e in record.evidence],
+                          publisher=e.publisher, date=e.date,
+                          source_url=row_url(datasette, "sources", e.source),
+                          kind=kind, standing=optional["standing"].get(e.source))
+                     for e, kind in zip(record.evidence, optional["kinds"] or
+                                        [None] * len(record.evidence))],
+        "key_facts": [_fact(f) for f in case.key_facts] if case else [],
         "similar": [hit_view(datasette, hit, cases) for hit in similar],
+        "markdown": lesson_markdown(record),
     }}
+
+
+def _optional_fields(site: Site, lesson_id: str) -> dict:
+    """Evidence strength, where the database has it (the lesson's `strength`, each piece
+    of evidence's `kind`, each source's `standing`): shown when present, never required."""
+    conn = site.catalog.conn
+    lesson = conn.execute("select * from lessons where id = ?", [lesson_id]).fetchone()
+    evidence = conn.execute("select * from evidence where lesson = ? order by id",
+                            [lesson_id]).fetchall()
+    standing = {}
+    if evidence and "standing" in _columns(conn, "sources"):
+        standing = dict(conn.execute(
+            "select id, standing from sources where id in (select source from evidence "
+            "where lesson = ?)", [lesson_id]).fetchall())
+    return {"strength": lesson["strength"] if "strength" in lesson.keys() else None,
+            "kinds": [row["kind"] if "kind" in row.keys() else None for row in evidence],
+            "standing": standing}
+
+
+def _columns(conn, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"pragma table_info({table})")}
+
+
+async def case(site: Site, datasette: Datasette, slug: str) -> dict:
+    """A case: its summary, the contract in a few lines, its timeline as a picture with
+    the dated facts listed under it, its key facts, its lessons by stage (what went wrong
+    first) and its sources."""
+    record = await asyncio.to_thread(site.catalog.case, slug)
+    if record is None:
+        return {"kb_case": None}
+    sources = await asyncio.to_thread(_case_sources, site, slug)
+    table = datasette.urls.table(DATABASE, "lessons")
+    contract = [("Commissioner", record.commissioner), ("Partners", ", ".join(record.partners)),
+                ("Care model", record.care_model), ("Contract form", record.contract_form),
+                ("Population", record.population), ("Value", record.value),
+                ("Term", record.term), ("Status", record.status), ("Outcome", record.outcome)]
+    by_stage: dict[str, list] = {}
+    for row in record.lessons:
+        by_stage.setdefault(row.stage or "", []).append(row)
+    order = {stage: n for n, stage in enumerate(STAGES)}
+    stages = []
+    for stage in sorted(by_stage, key=lambda s: order.get(s, len(order))):
+        rows = sorted(by_stage[stage], key=lambda r: r.outcome != "went-wrong")
+        stages.append({"stage": _term(table, "stage", stage, label(STAGES, stage)),
+                       "lessons": [dict(id=r.id, title=r.title,
+                                        url=row_url(datasette, "lessons", r.id),
+                                        outcome=r.outcome, outcome_name=outcome_name(r.outcome))
+                                   for r in rows]})
+    timeline = marks(list(record.facts))
+    return {"kb_case": {
+        "name": record.name, "slug": record.slug, "summary": record.summary,
+        "contract": [(name, value) for name, value in contract if value],
+        "timeline_svg": timeline_svg(list(record.facts),
+                                     label=f"Timeline of {record.name}: "
+                                           f"{len(timeline)} dated facts"),
+        "timeline": [dict(_fact(m.fact), number=m.number) for m in timeline],
+        "key_facts": [_fact(f) for f in record.key_facts],
+        "stages": stages,
+        "lessons_url": f"{table}?case={quote(slug)}",
+        "sources": [dict(title=title, url=row_url(datasette, "sources", source_id))
+                    for source_id, title in sources],
+    }}
+
+
+def _case_sources(site: Site, slug: str) -> list[tuple[str, str]]:
+    return site.catalog.conn.execute(
+        "select sources.id, sources.title from case_sources join sources on "
+        'sources.id = case_sources.source where case_sources."case" = ? '
+        "order by case_sources.rowid", [slug]).fetchall()
+
+
+def _term(table_url: str, column: str, key: str, name: str) -> dict:
+    """A stage, outcome or theme: its key, the name shown, and its facet of the table."""
+    return {"key": key, "name": name, "url": f"{table_url}?{column}={quote(key)}"}
+
+
+def _fact(fact: Fact) -> dict:
+    return {"id": fact.id, "label": fact.label, "value": fact.value, "date": fact.date,
+            "note": fact.note, "source_title": fact.source_title, "locator": fact.locator}
+
+
+def outcome_name(outcome: str | None) -> str:
+    """'went wrong' for went-wrong: the words shown beside the outcome's colour."""
+    return (outcome or "").replace("-", " ")
 
 
 def built(iso: str | None, now: datetime | None = None) -> str | None:

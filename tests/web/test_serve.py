@@ -80,7 +80,8 @@ def test_lessons_facets_on_case_theme_stage_and_outcome(server, built_db):
 
 def test_lessons_table_has_column_descriptions_search_box_and_sort(server):
     html = server.get("/lessons/lessons").text
-    assert 'data-column-description="The driving event - what happened."' in html
+    folded = html.split('<details class="kb-columns">')[1].split("</details>")[0]
+    assert "<dt>event</dt><dd>The driving event - what happened.</dd>" in folded
     assert 'name="_search"' in html and "/-/search" in html
     found = rows(server, "/lessons/lessons.json", _search="VAT LLP")
     assert VAT in {r["id"] for r in found}
