@@ -175,10 +175,16 @@ def test_the_checklist_chooses_a_stage_from_a_list(pages):
     assert 'id="kb-checklist"' not in html
     html = pages.html("/-/checklist", stage="procurement")
     rows = pages.sql("select recommendation, outcome from lessons where stage = 'procurement'")
-    items = html.split('id="kb-checklist"')[1].split("</ol>")[0]
+    items = html.split('id="kb-checklist"')[1]
     assert items.count("<li>") == len(rows)
-    outcomes = re.findall(r'kb-outcome kb-([\w-]+)', items)
-    assert outcomes == sorted(outcomes, key=lambda o: o != "went-wrong")
+    groups = items.split('<h2 class="kb-checklist-case">')[1:]
+    assert [g.split("</h2>")[0] for g in groups] == sorted(
+        {unescape(n) for (n,) in pages.sql(
+            "select cases.name from lessons join cases on cases.slug = lessons.\"case\" "
+            "where stage = 'procurement'")})
+    for group in groups:
+        outcomes = re.findall(r'kb-outcome kb-([\w-]+)', group)
+        assert outcomes == sorted(outcomes, key=lambda o: o != "went-wrong")
     data = pages.get("/-/checklist.json", stage="procurement").json()
     assert sorted(lesson["recommendation"] for lesson in data["lessons"]) == sorted(
         r for r, _ in rows)

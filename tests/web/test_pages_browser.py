@@ -4,6 +4,7 @@ every page at 1280 and 390 px wide (kept under tests/web/screenshots/, not commi
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from kb.vocabulary import STAGES
 
 pytestmark = pytest.mark.browser
 
@@ -119,6 +122,18 @@ def test_copy_as_markdown_puts_the_lesson_on_the_clipboard(chromium, server):
         assert copied.startswith("## ") and "**Recommendation.**" in copied
     finally:
         context.close()
+
+
+def test_every_stage_checklist_prints_on_one_or_two_a4_pages(page, server):
+    from pypdf import PdfReader
+
+    for stage in STAGES:
+        page.goto(server.url + f"-/checklist?stage={stage}")
+        expect(page.locator("#kb-checklist li").first).to_be_attached()
+        printed = PdfReader(io.BytesIO(page.pdf(format="A4")))
+        assert 1 <= len(printed.pages) <= 2, (stage, len(printed.pages))
+        text = "".join(p.extract_text() for p in printed.pages)
+        assert "Your briefing" not in text and "Show the checklist" not in text
 
 
 @pytest.mark.parametrize("name", AXE_PAGES)
