@@ -34,7 +34,7 @@ class Cell:
 
 @dataclass
 class Overview:
-    """Counts of lessons: `stages[(stage, case)]` and `themes[(theme, case)]`."""
+    """Counts of lessons: by (stage, case), with how many went wrong, and by (theme, case)."""
 
     cases: dict[str, str]                      # slug → name, by name
     stage_cells: dict[tuple[str, str], Cell] = field(default_factory=dict)

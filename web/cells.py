@@ -59,3 +59,8 @@ def outcome(value: str) -> Markup:
     mark = {"went-well": "▲", "went-wrong": "▼", "guidance": "■"}.get(value, "")
     return Markup(f'<span class="kb-outcome kb-{escape(value)}"><span aria-hidden="true">'
                   f'{mark}</span> {escape(value.replace("-", " "))}</span>')
+
+
+def by_column(rows) -> list[dict]:
+    """Datasette's display rows (lists of cells) as dicts of cells by column name."""
+    return [{cell["column"]: cell for cell in row} for row in rows]
