@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
-from urllib.parse import quote
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from kb.catalog import Fact
 from kb.stats import collect
