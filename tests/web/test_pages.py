@@ -230,3 +230,24 @@ def test_every_page_says_its_server_time(pages):
         assert re.fullmatch(r"total;dur=[\d.]+", response.headers["server-timing"])
     timing = pages.get("/-/search?q=VAT").headers["server-timing"]
     assert re.fullmatch(r"search;dur=[\d.]+, page;dur=[\d.]+, total;dur=[\d.]+", timing)
+
+
+def test_timeline_marks_close_in_time_go_to_other_lanes():
+    """No mark hides another: marks nearer than a mark's width share no lane; an undated or
+    unreadable date is left off the picture (it is still listed as a key fact)."""
+    from kb.catalog import Fact
+    from web.timeline import MIN_SPACING, marks, timeline_svg
+
+    dates = ["2016-04", "2016-04-02", "2016-05", "2019", None, "sometime"]
+    facts = [Fact(f"f{n}", f"fact {n}", "value", d, None, "a source", "p. 1")
+             for n, d in enumerate(dates)]
+    placed = marks(facts)
+    assert [m.fact.date for m in placed] == ["2016-04", "2016-04-02", "2016-05", "2019"]
+    for a in placed:
+        for b in placed:
+            if a is not b and a.lane == b.lane:
+                assert abs(a.x - b.x) >= MIN_SPACING
+    assert len({m.lane for m in placed[:3]}) > 1
+    svg = timeline_svg(facts, label="test")
+    assert svg.count('class="kb-mark"') == 4 and "<title>1. 2016-04: fact 0: value" in svg
+    assert timeline_svg(facts[4:], label="none") == ""

@@ -26,7 +26,7 @@ WIDTHS = {"desktop": 1280, "phone": 390}
 PAGES = {"home": "", "search": "-/search?q=VAT+risk+of+LLP", "lesson": f"lessons/lessons/{VAT}",
          "case": "lessons/cases/dudley", "compare": "-/compare",
          "checklist": "-/checklist?stage=procurement", "lessons": "lessons/lessons"}
-AXE_PAGES = ("home", "search", "lesson", "case", "compare")
+AXE_PAGES = ("home", "search", "lesson", "case", "compare", "checklist", "lessons")
 
 
 @pytest.fixture(scope="module")

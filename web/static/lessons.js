@@ -129,6 +129,19 @@
     draw();
   }
 
+  // Datasette 0.65's table filters are unlabelled: name them for screen readers.
+  function labelFilters() {
+    var names = { "_filter_column": "Filter column", "_filter_op": "Filter operator",
+                  "_filter_value": "Filter value", "_sort": "Sort by" };
+    document.querySelectorAll(".filters select, .filters input[type=text], #sort_by")
+      .forEach(function (control) {
+        var name = (control.name || "").replace(/_\d+$/, "");
+        if (!control.getAttribute("aria-label") && names[name]) {
+          control.setAttribute("aria-label", names[name]);
+        }
+      });
+  }
+
   function printButtons() {
     document.querySelectorAll(".kb-print").forEach(function (button) {
       button.addEventListener("click", function () { window.print(); });
@@ -142,5 +155,6 @@
     var list = document.getElementById("kb-briefing-list");
     if (list) briefingPage(list);
     printButtons();
+    labelFilters();
   });
 })();
