@@ -7,6 +7,9 @@ import asyncio
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from datasette.utils import tilde_decode
+
+from kb.catalog import STANDING_NAMES
 from kb.stats import collect
 from kb.web import DATABASE
 from kb.web.hits import case_names, hit_view, row_url
@@ -48,14 +51,27 @@ async def lesson(site: Site, datasette: Datasette, lesson_id: str) -> dict:
     source = record.evidence[0] if record.evidence else None
     return {"kb_lesson": {
         "title": record.title,
+        "strength": record.strength, "basis": record.basis,
         "case": dict(name=record.case_name, url=row_url(datasette, "cases", record.case)),
         "source": source and dict(title=source.source_title, locator=source.locator,
                                   url=row_url(datasette, "sources", source.source)),
         "evidence": [dict(source_title=e.source_title, locator=e.locator, paraphrase=e.paraphrase,
-                          source_url=row_url(datasette, "sources", e.source))
+                          source_url=row_url(datasette, "sources", e.source), kind=e.kind,
+                          standing=STANDING_NAMES.get(e.standing, e.standing))
                      for e in record.evidence],
         "similar": [hit_view(datasette, hit, cases) for hit in similar],
     }}
+
+
+def moved_lesson(site: Site, datasette: Datasette, path: str) -> str | None:
+    """The page of the lesson an old, merged lesson id now leads to (data/redirects.yaml),
+    for a request of that old id's page; None for any other path."""
+    prefix = datasette.urls.table(DATABASE, "lessons") + "/"
+    key = tilde_decode(path[len(prefix):]) if path.startswith(prefix) else ""
+    if not key or "/" in key:
+        return None
+    new = site.catalog.redirect(key)
+    return row_url(datasette, "lessons", new) if new else None
 
 
 def built(iso: str | None, now: datetime | None = None) -> str | None:

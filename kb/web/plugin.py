@@ -5,8 +5,9 @@ Datasette serving a database named "lessons", start loading the model in the bac
 and put the plugin's error pages (errors.py) in place of Datasette's; the search page
 route; the home and lesson pages' extra content; a link to search in the menu; a size
 limit on every value Datasette's connections return (guard.py); and a check before each
-request that refuses writes, queues SQL typed by the reader in one lane (guard.py) and
-follows a rebuild of the database file. With no lessons database the plugin stays out of the way
+request that refuses writes, queues SQL typed by the reader in one lane (guard.py),
+sends the page of a lesson merged into another to that lesson's page, and follows a
+rebuild of the database file. With no lessons database the plugin stays out of the way
 (the search page says why it cannot search).
 """
 
@@ -109,6 +110,10 @@ def asgi_wrapper(datasette):
                     await response.asgi_send(send)
                     return
                 site.follow_rebuild(datasette)
+                moved = pages.moved_lesson(site, datasette, scope["path"])
+                if moved is not None:  # a published id merged into another lesson
+                    await Response.redirect(moved, status=301).asgi_send(send)
+                    return
                 if guard.carries_sql(scope):
                     await lane.run(app, scope, receive, send)
                     return
