@@ -13,6 +13,7 @@ from ingest.casefiles import read_corpus
 from kb import config
 from kb.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
 from kb.items import lesson_text
+from kb.records import strength
 
 DATA = config.PROJECT_ROOT / "data"
 SOURCES_DIR = config.PROJECT_ROOT.parent / "shared" / "sources"
@@ -44,6 +45,22 @@ def test_lessons_have_themes_stage_and_evidence_from_their_own_case(corpus):
             assert {e.source for e in lesson.evidence} <= own, lesson.id
         for fact in case_file.facts:
             assert fact.source in own and fact.locator, fact.id
+
+
+def test_went_well_rests_on_a_reported_result_and_strength_follows_the_rule(corpus):
+    """#14: a lesson is went-well only where its source reports a result (a finding), not on
+    plans, decisions or forecasts alone; and the strength rule reads as documented."""
+    for case_file in corpus.cases:
+        for lesson in case_file.lessons:
+            if lesson.outcome == "went-well":
+                assert any(e.kind == "finding" for e in lesson.evidence), lesson.id
+    assert strength([("independent-review", "finding"), ("partner-review", "finding")]) == "strong"
+    assert strength([("independent-review", "finding")]) == "moderate"
+    assert strength([("own-report", "finding"), ("own-report", "finding")]) == "moderate"
+    assert strength([("national-guidance", "decision")]) == "moderate"
+    assert strength([("own-report", "plan"), ("independent-review", "forecast")]) == "weak"
+    standings = {s.id: s.standing for s in corpus.sources}
+    assert standings["ggi-dudley-2018"] == "partner-review"  # GGI is Dudley's governance partner
 
 
 def test_related_links_are_symmetric_and_cross_case(corpus):
