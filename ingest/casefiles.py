@@ -205,7 +205,9 @@ def _mappings(value, *keys) -> list[tuple[int, dict]]:
     (a malformed file still has its well-formed parts checked)."""
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
-    return [(i, v) for i, v in enumerate(value)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)]
 
 
 def _text(value) -> str | None:
