@@ -219,8 +219,10 @@ def _write_corpus(db: sqlite_utils.Database, corpus: Corpus) -> list[Item]:
     sources = {s.id: s for s in corpus.sources}
     items: list[Item] = []
     for case_file in corpus.cases:
-        write_case_file(db, case_file)
+        write_case_file(db, case_file, sources)
         items += case_file_items(case_file, sources)
+    db["redirects"].insert_all({"old_id": r.old, "new_id": r.new, "reason": r.reason}
+                               for r in corpus.redirects)
     return items
 
 

@@ -16,10 +16,11 @@ from pydantic import ValidationError
 
 from kb.errors import RecordError, RecordErrors
 from kb.glossary import Glossary, GlossaryFile
-from kb.records import CaseFile, Source, SourcesFile
+from kb.records import CaseFile, Redirect, RedirectsFile, Source, SourcesFile
 
 SOURCES_FILE = "sources.yaml"
 GLOSSARY_FILE = "glossary.yaml"
+REDIRECTS_FILE = "redirects.yaml"
 CASES_DIR = "cases"
 
 Path_ = tuple  # a location inside a document: ("lessons", 3, "stage")
@@ -140,6 +141,7 @@ class Corpus:
     sources: list[Source]
     cases: list[CaseFile]
     files: list[Path] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)
     glossary: Glossary = field(default_factory=lambda: Glossary({}, {}))
 
     @property
@@ -156,73 +158,138 @@ def case_files(data_dir: Path) -> list[Path]:
 
 
 def read_corpus(data_dir: Path) -> Corpus:
+    """Every file under data/, validated and checked against the others in one pass: a
+    run reports every problem at once, shapes and cross-references alike (the references
+    are checked on what each file says even where its shape is wrong)."""
     data_dir = Path(data_dir)
     errors: list[RecordError] = []
     sources_path = data_dir / SOURCES_FILE
     if not sources_path.exists():
         raise RecordErrors([RecordError(sources_path, None, "file", "expected the list of sources")])
 
-    documents: list[tuple[Located, object]] = []
     glossary_path = data_dir / GLOSSARY_FILE
-    extra = [(glossary_path, GlossaryFile)] if glossary_path.exists() else []
-    for path, model in [(sources_path, SourcesFile), *extra] + [(p, CaseFile) for p in case_files(data_dir)]:
+    redirects_path = data_dir / REDIRECTS_FILE
+    optional = [(path, model) for path, model in ((glossary_path, GlossaryFile),
+                                                   (redirects_path, RedirectsFile))
+                if path.exists()]
+    read: dict[Path, tuple[Located | None, object]] = {}
+    for path, model in [(sources_path, SourcesFile), *optional] + [(p, CaseFile) for p in case_files(data_dir)]:
+        doc = record = None
         try:
             doc = load_yaml(path)
-            documents.append((doc, validate(doc, model)))
+            record = validate(doc, model)
         except RecordErrors as exc:
             errors.extend(exc.errors)
+        read[path] = (doc, record)
+
+    case_docs = [(doc, record) for path, (doc, record) in read.items()
+                 if path.parent.name == CASES_DIR and doc is not None]
+    # A file that is not even YAML hides its ids: references to it are not checked then.
+    all_cases_read = len(case_docs) == len(case_files(data_dir))
+    errors.extend(_cross_check(read[sources_path][0], case_docs,
+                               read.get(redirects_path, (None, None))[0], all_cases_read))
     if errors:
         raise RecordErrors(errors)
 
-    (sources_doc, sources_file), *case_docs = documents
-    glossary = Glossary({}, {})
-    if extra:
-        (_, glossary_file), *case_docs = case_docs
-        glossary = Glossary(dict(glossary_file.phrases), dict(glossary_file.acronyms))
-    corpus = Corpus(sources=list(sources_file.sources), cases=[c for _, c in case_docs],
-                    files=[d.path for d, _ in documents], glossary=glossary)
-    errors.extend(_cross_check(sources_doc, case_docs))
-    if errors:
-        raise RecordErrors(errors)
-    return corpus
+    glossary_file = read.get(glossary_path, (None, None))[1]
+    redirects_file = read.get(redirects_path, (None, None))[1]
+    return Corpus(sources=list(read[sources_path][1].sources),
+                  cases=[record for _, record in case_docs],
+                  files=list(read), redirects=list(redirects_file.redirects) if redirects_file else [],
+                  glossary=(Glossary(dict(glossary_file.phrases), dict(glossary_file.acronyms))
+                            if glossary_file else Glossary({}, {})))
 
 
-def _cross_check(sources_doc: Located, case_docs: list[tuple[Located, CaseFile]]):
-    """Checks no single record can make: references between records and files."""
+def _mappings(value, *keys) -> list[tuple[int, dict]]:
+    """The mappings at value[keys...] with their positions, whatever else the file holds
+    (a malformed file still has its well-formed parts checked)."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if not isinstance(value, list):
+        return []
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)]
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _cross_check(sources_doc: Located | None, case_docs: list[tuple[Located, CaseFile | None]],
+                 redirects_doc: Located | None, all_cases_read: bool = True):
+    """Checks no single record can make: references between records and files. They read
+    the parsed YAML, not the validated records, so they run even when a shape is wrong;
+    references into a file that could not be parsed at all are left unchecked."""
     source_ids: dict[str, int] = {}
-    for i, source in enumerate(sources_doc.value["sources"]):
-        if source["id"] in source_ids:
+    for i, source in _mappings(sources_doc.value if sources_doc else None, "sources"):
+        sid = _text(source.get("id"))
+        if sid in source_ids:
             yield RecordError(sources_doc.path, sources_doc.line_of(("sources", i, "id")),
-                              f"sources[{i}].id", f"duplicate id {source['id']!r}")
-        source_ids[source["id"]] = i
+                              f"sources[{i}].id", f"duplicate id {sid!r}")
+        if sid:
+            source_ids[sid] = i
 
     seen: dict[str, Path] = {}
-    lesson_ids = {l.id for _, cf in case_docs for l in cf.lessons}
-    for doc, cf in case_docs:
+    lesson_ids = {_text(l.get("id")) for doc, _ in case_docs
+                  for _, l in _mappings(doc.value, "lessons")} - {None}
+    for doc, _ in case_docs:
         at = lambda *loc: doc.line_of(loc)  # noqa: E731 - a short local helper
-        if doc.path.stem != cf.case.slug:
+        case = doc.value.get("case") if isinstance(doc.value, dict) else None
+        case = case if isinstance(case, dict) else {}
+        slug = _text(case.get("slug"))
+        if slug and doc.path.stem != slug:
             yield RecordError(doc.path, at("case", "slug"), "case.slug",
                               f"expected {doc.path.stem!r} to match the file name")
-        for i, sid in enumerate(cf.case.sources):
-            if sid not in source_ids:
+        own = set()
+        sources = case.get("sources")
+        for i, sid in enumerate(sources if isinstance(sources, list) else []):
+            if not isinstance(sid, str):
+                continue
+            own.add(sid)
+            if sources_doc is not None and sid not in source_ids:
                 yield RecordError(doc.path, at("case", "sources", i), f"case.sources[{i}]",
                                   f"unknown source {sid!r}; expected an id from {SOURCES_FILE}")
-        own = set(cf.case.sources)
-        for kind, records in (("lessons", cf.lessons), ("facts", cf.facts)):
-            for i, record in enumerate(records):
-                if record.id in seen:
+        for kind in ("lessons", "facts"):
+            for i, record in _mappings(doc.value, kind):
+                rid = _text(record.get("id"))
+                if rid in seen:
                     yield RecordError(doc.path, at(kind, i, "id"), f"{kind}[{i}].id",
-                                      f"duplicate id {record.id!r} (also in {seen[record.id].name})")
-                seen[record.id] = doc.path
-                cited = ([(("evidence", j, "source"), e.source) for j, e in enumerate(record.evidence)]
-                         if kind == "lessons" else [(("source",), record.source)])
+                                      f"duplicate id {rid!r} (also in {seen[rid].name})")
+                if rid:
+                    seen[rid] = doc.path
+                cited = ([(("evidence", j, "source"), e.get("source"))
+                          for j, e in _mappings(record, "evidence")]
+                         if kind == "lessons" else [(("source",), record.get("source"))])
                 for loc, sid in cited:
-                    if sid not in own:
+                    if isinstance(sid, str) and sid not in own:
                         yield RecordError(doc.path, at(kind, i, *loc), _dotted((kind, i) + loc),
                                           f"source {sid!r} is not one of this case's sources "
                                           f"({', '.join(sorted(own))})")
-        for i, lesson in enumerate(cf.lessons):
-            for j, rid in enumerate(lesson.related):
-                if rid not in lesson_ids:
+        for i, lesson in _mappings(doc.value, "lessons"):
+            related = lesson.get("related")
+            for j, rid in enumerate(related if isinstance(related, list) else []):
+                if isinstance(rid, str) and rid not in lesson_ids and all_cases_read:
                     yield RecordError(doc.path, at("lessons", i, "related", j),
                                       f"lessons[{i}].related[{j}]", f"unknown lesson id {rid!r}")
+    if redirects_doc is not None and all_cases_read:
+        yield from _check_redirects(redirects_doc, lesson_ids)
+
+
+def _check_redirects(doc: Located, lesson_ids: set[str]):
+    """An old id must no longer be a lesson's, and must lead to a lesson that exists now
+    (straight to it: a redirect never points at another redirect)."""
+    olds: dict[str, int] = {}
+    for i, entry in _mappings(doc.value, "redirects"):
+        old, new = _text(entry.get("old")), _text(entry.get("new"))
+        if old in olds:
+            yield RecordError(doc.path, doc.line_of(("redirects", i, "old")),
+                              f"redirects[{i}].old", f"duplicate old id {old!r} (also on line "
+                              f"{doc.line_of(('redirects', olds[old], 'old'))})")
+        if old:
+            olds[old] = i
+        if old in lesson_ids:
+            yield RecordError(doc.path, doc.line_of(("redirects", i, "old")), f"redirects[{i}].old",
+                              f"{old!r} is still a lesson's id: remove the lesson or the redirect")
+        if new and new not in lesson_ids:
+            yield RecordError(doc.path, doc.line_of(("redirects", i, "new")), f"redirects[{i}].new",
+                              f"unknown lesson id {new!r}; expected the id of the lesson it was "
+                              "merged into")

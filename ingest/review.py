@@ -259,7 +259,8 @@ def _source(document: dict) -> dict:
                           publisher="Not recorded (a document ingested with kb ingest)")
     if document["date"]:  # none found in the document and none given: the source has none
         source["date"] = document["date"]
-    source.update(kind=SOURCE_KIND.get(document["format"], "document"),
+    # Who wrote the user's document, and for whom, is for the curator to record.
+    source.update(kind=SOURCE_KIND.get(document["format"], "document"), standing="not-assessed",
                   reference=Path(document["path"]).name)
     return source
 
@@ -280,7 +281,9 @@ def _lesson(lesson_id, title, candidate, passage, document, themes, stage, outco
     before = _before(passage["text"], sentence)
     says = "recommendation" if RECOMMENDING.match(candidate["cue"] or "") else "lesson"
     fields = {"event": " ".join(before), "lesson": "", "recommendation": "", says: sentence}
-    evidence = CommentedMap(source=document["id"], locator=passage["locator"],
+    # The document states the sentence as something learned: a finding of its own, whose
+    # weight rests on the source's standing (not assessed until a curator records it).
+    evidence = CommentedMap(source=document["id"], locator=passage["locator"], kind="finding",
                             paraphrase=_folded(" ".join([*before, sentence])))
     return CommentedMap(
         id=lesson_id, title=title,

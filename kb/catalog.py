@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kb.database import connect_readonly, signature
 from kb.stats import Stats, collect
+from kb.vocabulary import SOURCE_STANDINGS, label
+
+STANDING_NAMES = {key: label(SOURCE_STANDINGS, key).lower() for key in SOURCE_STANDINGS}
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class LessonRow:
     stage: str | None
     outcome: str | None
     kind: str = "lesson"
+    strength: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Evidence:
     url: str | None
     locator: str
     paraphrase: str
+    kind: str = ""      # finding, decision, plan or forecast
+    standing: str = ""  # the source's: independent-review, partner-review, own-report, …
 
     @property
     def citation(self) -> str:
@@ -63,10 +69,27 @@ class Lesson:
     stage: str
     outcome: str
     evidence: tuple[Evidence, ...]
+    strength: str = ""
+    redirected_from: str | None = None  # the old id asked for, when it was merged into this
 
     @property
     def row(self) -> LessonRow:
-        return LessonRow(self.id, self.case, self.title, self.themes, self.stage, self.outcome)
+        return LessonRow(self.id, self.case, self.title, self.themes, self.stage, self.outcome,
+                         strength=self.strength)
+
+    @property
+    def basis(self) -> str:
+        """What the strength rests on: "2 findings (independent review, partner's review)"."""
+        counts: dict[str, list[str]] = {}
+        for e in self.evidence:
+            counts.setdefault(e.kind, []).append(e.standing)
+        parts = []
+        for kind in ("finding", "decision", "plan", "forecast"):
+            standings = counts.get(kind)
+            if standings:
+                who = ", ".join(dict.fromkeys(STANDING_NAMES.get(s, s) for s in standings))
+                parts.append(f"{len(standings)} {kind}{'' if len(standings) == 1 else 's'} ({who})")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -151,23 +174,42 @@ class Catalog:
             self._conn.close()
             self._conn = None
 
+    def redirect(self, lesson_id: str) -> str | None:
+        """The lesson an old, merged id now leads to (data/redirects.yaml), if any."""
+        row = self.conn.execute("select new_id from redirects where old_id = ?",
+                                [lesson_id]).fetchone()
+        return row[0] if row else None
+
     def lesson(self, lesson_id: str) -> Lesson | None:
+        """The lesson with this id, or with the id it was merged into (`redirected_from`
+        then names the id asked for): a published id never stops leading somewhere."""
+        found = self._lesson(lesson_id)
+        if found is None and (new := self.redirect(lesson_id)) is not None:
+            found = self._lesson(new)
+            if found is not None:
+                found = replace(found, redirected_from=lesson_id)
+        return found
+
+    def _lesson(self, lesson_id: str) -> Lesson | None:
         row = self.conn.execute(
             'select lessons.*, cases.name as case_name from lessons '
             'join cases on cases.slug = lessons."case" where lessons.id = ?', [lesson_id]).fetchone()
         if row is None:
             return None
         evidence = tuple(Evidence(r["source"], r["title"] or r["source"], r["publisher"] or "",
-                                  r["date"] or "", r["url"], r["locator"], r["paraphrase"])
+                                  r["date"] or "", r["url"], r["locator"], r["paraphrase"],
+                                  r["kind"] or "", r["standing"] or "")
                          for r in self.conn.execute(
-            "select evidence.source, evidence.locator, evidence.paraphrase, sources.title, "
-            "sources.publisher, sources.date, sources.url from evidence "
+            "select evidence.source, evidence.locator, evidence.paraphrase, evidence.kind, "
+            "sources.title, sources.publisher, sources.date, sources.url, sources.standing "
+            "from evidence "
             "left join sources on sources.id = evidence.source "
             "where evidence.lesson = ? order by evidence.id", [lesson_id]))
         return Lesson(id=row["id"], case=row["case"], case_name=row["case_name"],
                       title=row["title"], event=row["event"], lesson=row["lesson"],
                       recommendation=row["recommendation"], themes=_themes(row["themes"]),
-                      stage=row["stage"], outcome=row["outcome"], evidence=evidence)
+                      stage=row["stage"], outcome=row["outcome"], evidence=evidence,
+                      strength=row["strength"] or "")
 
     def lessons(self, lesson_ids) -> list[Lesson]:
         """Lessons in the order given; ids no longer in the database are skipped."""
@@ -210,11 +252,12 @@ class Catalog:
             'order by "case", rowid', [theme])]
 
 
-_ROW_COLUMNS = 'id, "case", title, themes, stage, outcome'
+_ROW_COLUMNS = 'id, "case", title, themes, stage, outcome, strength'
 
 
 def _lesson_row(r: sqlite3.Row) -> LessonRow:
-    return LessonRow(r["id"], r["case"], r["title"], _themes(r["themes"]), r["stage"], r["outcome"])
+    return LessonRow(r["id"], r["case"], r["title"], _themes(r["themes"]), r["stage"], r["outcome"],
+                     strength=r["strength"])
 
 
 def _themes(value: str | None) -> tuple[str, ...]:

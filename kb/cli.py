@@ -83,10 +83,14 @@ def cli(ctx, db_path, data_dir):
               help="Only this kind of record: lesson, fact, case or passage (repeatable).")
 @click.option("--outcome", "outcomes", multiple=True,
               help="Only this outcome: went-well, went-wrong or guidance (repeatable).")
+@click.option("--strength", "strengths", multiple=True,
+              help="Only lessons whose evidence is this strong: strong, moderate or weak "
+              "(repeatable).")
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per query, one per line (an error object for a bad query).")
 @db_option
-def search(queries, mode, limit, cases, themes, stages, kinds, outcomes, as_json, db_path):
+def search(queries, mode, limit, cases, themes, stages, kinds, outcomes, strengths, as_json,
+           db_path):
     """Search the knowledge base: kb search "VAT risk of LLP" ["another query" ...]"""
     import json
 
@@ -96,7 +100,7 @@ def search(queries, mode, limit, cases, themes, stages, kinds, outcomes, as_json
 
     engine = open_engine(db_path)
     filters = engine.filters(case=cases, theme=themes, stage=stages, kind=kinds,
-                             outcome=outcomes)
+                             outcome=outcomes, strength=strengths)
     failed = 0
     for query in queries:
         try:
@@ -122,6 +126,23 @@ def search(queries, mode, limit, cases, themes, stages, kinds, outcomes, as_json
 def _printable(text: str) -> str:
     """A query as JSON can carry it: undecodable bytes shown as U+FFFD."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+@cli.command()
+@click.argument("lesson_id")
+@db_option
+def show(lesson_id, db_path):
+    """One lesson whole, with its evidence and how strong it is: kb show uc-vat-llp-unfunded
+    (an id merged into another lesson shows that lesson)."""
+    from kb.catalog import Catalog
+    from kb.errors import KbError
+    from kb.render import print_lesson
+
+    catalog = Catalog(db_path)
+    lesson = catalog.lesson(lesson_id)
+    if lesson is None:
+        raise KbError(f"No lesson has the id {lesson_id!r}: find it with kb search.")
+    print_lesson(lesson)
 
 
 @cli.command()

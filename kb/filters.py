@@ -1,4 +1,4 @@
-"""Search filters (case, theme, stage, kind, outcome), checked in one place for the CLI,
+"""Search filters (case, theme, stage, kind, outcome, strength), checked in one place for the CLI,
 the TUI and the web page.
 
 A value matches a filter's key or the name a user sees, ignoring case, spaces and
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from kb.errors import QueryError
-from kb.vocabulary import ITEM_KINDS, OUTCOMES, STAGES, THEMES, label
+from kb.vocabulary import ITEM_KINDS, OUTCOMES, STAGES, STRENGTHS, THEMES, label
 
-NAMES = ("case", "theme", "stage", "kind", "outcome")
+NAMES = ("case", "theme", "stage", "kind", "outcome", "strength")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Filters:
     stage: frozenset[str] = frozenset()
     kind: frozenset[str] = frozenset()
     outcome: frozenset[str] = frozenset()
+    strength: frozenset[str] = frozenset()  # of a lesson's evidence (kb.records.strength)
 
     @classmethod
     def of(cls, **values) -> "Filters":
@@ -38,7 +39,7 @@ class Filters:
         return cls(**{k: norm(v) for k, v in values.items()})
 
     def __bool__(self) -> bool:
-        return any((self.case, self.theme, self.stage, self.kind, self.outcome))
+        return any((self.case, self.theme, self.stage, self.kind, self.outcome, self.strength))
 
 
 def choices(cases: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -47,7 +48,8 @@ def choices(cases: Mapping[str, str]) -> dict[str, dict[str, str]]:
             "theme": {key: label(THEMES, key) for key in THEMES},
             "stage": {key: label(STAGES, key) for key in STAGES},
             "kind": {key: key for key in ITEM_KINDS},
-            "outcome": {key: key.replace("-", " ") for key in OUTCOMES}}
+            "outcome": {key: key.replace("-", " ") for key in OUTCOMES},
+            "strength": {key: key for key in STRENGTHS}}
 
 
 def resolve(values: Mapping[str, Iterable[str] | str | None], cases: Mapping[str, str]) -> Filters:

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 
 from kb.embeddings import content_hash
-from kb.records import Case, CaseFile, Lesson, Source
+from kb.records import Case, CaseFile, Lesson, Source, lesson_strength
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Item:
     themes: tuple[str, ...] = ()
     stage: str | None = None
     outcome: str | None = None
+    strength: str | None = None  # a lesson's (kb.records.strength)
     source: str | None = None
     source_title: str | None = None
     locator: str | None = None
@@ -48,12 +49,14 @@ def case_file_items(case_file: CaseFile, sources: dict[str, Source]) -> list[Ite
     primary = sources[case.sources[0]]
     items = [Item(kind="case", id=case.slug, case=case.slug, title=case.name,
                   text=case_text(case), source=primary.id, source_title=primary.title)]
+    standings = {id: source.standing for id, source in sources.items()}
     for lesson in case_file.lessons:
         evidence = lesson.evidence[0]
         items.append(Item(
             kind="lesson", id=lesson.id, case=case.slug, title=lesson.title,
             text=lesson_text(lesson),
             themes=tuple(lesson.themes), stage=lesson.stage, outcome=lesson.outcome,
+            strength=lesson_strength(lesson, standings),
             source=evidence.source, source_title=sources[evidence.source].title,
             locator=evidence.locator))
     for fact in case_file.facts:

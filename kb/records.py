@@ -13,7 +13,8 @@ from typing import Annotated, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from kb.vocabulary import OUTCOMES, SOURCE_KINDS, STAGES, THEMES
+from kb.vocabulary import (EVIDENCE_KINDS, OUTCOMES, SOURCE_KINDS, SOURCE_STANDINGS, STAGES,
+                           THEMES)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -50,6 +51,8 @@ Theme = Annotated[str, AfterValidator(_one_of(THEMES, "theme"))]
 Stage = Annotated[str, AfterValidator(_one_of(STAGES, "stage"))]
 Outcome = Annotated[str, AfterValidator(_one_of(OUTCOMES, "outcome"))]
 SourceKind = Annotated[str, AfterValidator(_one_of(SOURCE_KINDS, "source kind"))]
+Standing = Annotated[str, AfterValidator(_one_of(SOURCE_STANDINGS, "source standing"))]
+EvidenceKind = Annotated[str, AfterValidator(_one_of(EVIDENCE_KINDS, "kind of evidence"))]
 
 
 class Record(BaseModel):
@@ -63,6 +66,7 @@ class Source(Record):
     publisher: Text
     date: Optional[PartialDate] = None  # a document of the user's may give none
     kind: SourceKind
+    standing: Standing = Field(description="who wrote it, for whom: kb.vocabulary.SOURCE_STANDINGS")
     url: Optional[WebLink] = None
     reference: Optional[str] = Field(None, description="file name or citation of the original")
 
@@ -86,7 +90,30 @@ class Case(Record):
 class Evidence(Record):
     source: Slug
     locator: Text = Field(description="section, page or slide within the source")
+    kind: EvidenceKind = Field(description="what the source reports there: finding, decision, "
+                               "plan or forecast")
     paraphrase: Text
+
+
+def strength(evidence: list[tuple[str, str]]) -> str:
+    """A lesson's strength from its evidence, as (source standing, evidence kind) pairs.
+
+    - strong: at least two findings, at least one from an independent review: an outside
+      body found it, and another finding (the same review at another point, or another
+      source) bears it out.
+    - weak: nothing but plans and forecasts: no source reports it found or decided.
+    - moderate, the middle: at least one finding or decision, short of strong. A reported
+      result or a decision actually taken shows something happened, but the account is
+      single, or comes from the programme itself, its paid partner or national policy,
+      none of which anyone outside has checked. A lone independent finding is moderate
+      too: one audit point, uncorroborated.
+    """
+    findings = [standing for standing, kind in evidence if kind == "finding"]
+    if len(findings) >= 2 and "independent-review" in findings:
+        return "strong"
+    if findings or any(kind == "decision" for _, kind in evidence):
+        return "moderate"
+    return "weak"
 
 
 SIGN_WORDS = (6, 30)  # a plan sign is one sentence of a plan (written to 8–25 words)
@@ -130,6 +157,11 @@ class Lesson(Record):
         None, description="how the lesson shows in a plan: read by `kb check`")
 
 
+def lesson_strength(lesson: Lesson, standings: dict[str, str]) -> str:
+    """`strength` of a lesson whose sources have these standings (source id → standing)."""
+    return strength([(standings[e.source], e.kind) for e in lesson.evidence])
+
+
 class Fact(Record):
     id: Slug
     label: Text
@@ -150,3 +182,16 @@ class CaseFile(Record):
 
 class SourcesFile(Record):
     sources: list[Source] = Field(min_length=1)
+
+
+class Redirect(Record):
+    """A published lesson id merged into another lesson (data/redirects.yaml): the old id
+    still resolves, in `kb show`, the TUI and the browser."""
+
+    old: Slug
+    new: Slug
+    reason: Text
+
+
+class RedirectsFile(Record):
+    redirects: list[Redirect] = []

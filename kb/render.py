@@ -7,11 +7,13 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from kb.catalog import Lesson
 from kb.relevance import NOT_ANSWERED
 from kb.search import Hit, Results
 from kb.stats import Stats
 
 OUTCOME_STYLE = {"went-well": "green", "went-wrong": "red", "guidance": "cyan"}
+STRENGTH_STYLE = {"strong": "bold green", "moderate": "yellow", "weak": "red"}
 
 SNIPPET_CHARS = 220  # of a result's text under its title
 
@@ -59,16 +61,46 @@ def _indented(text: Text) -> Padding:
 
 
 def _tags(hit: Hit) -> Text:
-    """case · kind · outcome (coloured) · stage · themes"""
+    """case · kind · outcome (coloured) · stage · strength of evidence · themes"""
     line = Text.assemble((hit.case, "cyan"), f" · {hit.kind}")
     if hit.outcome:
         line.append(" · ")
         line.append(hit.outcome.replace("-", " "), style=OUTCOME_STYLE.get(hit.outcome, ""))
     if hit.stage:
         line.append(f" · {hit.stage}")
+    if hit.strength:
+        line.append(" · ")
+        line.append(f"{hit.strength} evidence", style=STRENGTH_STYLE.get(hit.strength, ""))
     if hit.themes:
         line.append(" · " + ", ".join(hit.themes), style="magenta")
     return line
+
+
+def print_lesson(lesson: Lesson) -> None:
+    """`kb show`: the whole lesson, its strength of evidence and every piece of evidence
+    with its kind and its source's standing."""
+    if lesson.redirected_from:
+        console.print(Text(f"{lesson.redirected_from} was merged into {lesson.id}: showing it.",
+                           style="yellow"))
+    console.print(Text(lesson.title, style="bold"))
+    line = Text.assemble((lesson.case_name, "cyan"), f" · {lesson.id} · ")
+    line.append(lesson.outcome.replace("-", " "), style=OUTCOME_STYLE.get(lesson.outcome, ""))
+    line.append(f" · {lesson.stage} · ")
+    line.append(", ".join(lesson.themes), style="magenta")
+    console.print(line)
+    console.print(Text.assemble("evidence: ", (lesson.strength or "not rated",
+                                               STRENGTH_STYLE.get(lesson.strength, "")),
+                                f" — {lesson.basis}" if lesson.basis else ""))
+    for name in ("event", "lesson", "recommendation"):
+        console.print()
+        console.print(Text(name.capitalize(), style="bold"))
+        console.print(_indented(Text(getattr(lesson, name))))
+    console.print()
+    console.print(Text("Evidence", style="bold"))
+    for e in lesson.evidence:
+        console.print(_indented(Text.assemble((f"{e.kind} · {e.standing.replace('-', ' ')}", "bold"),
+                                              f"  {e.citation}")))
+        console.print(_indented(Text(e.paraphrase, style="dim")))
 
 
 def print_stats(stats: Stats) -> None:
@@ -88,7 +120,8 @@ def print_stats(stats: Stats) -> None:
         by_case.add_row(case, *(str(per.get(k, 0)) for k in kinds))
     console.print(by_case)
     for title, counts in (("lessons by theme", stats.by_theme), ("lessons by stage", stats.by_stage),
-                          ("lessons by outcome", stats.by_outcome)):
+                          ("lessons by outcome", stats.by_outcome),
+                          ("lessons by strength of evidence", stats.by_strength)):
         table = Table(title=title, show_header=False, box=None, min_width=len(title) + 2)
         for key, n in counts.items():
             table.add_row(str(key), str(n))

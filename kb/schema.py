@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: source standing, evidence kind, lesson strength, redirects
 
 TABLES: dict[str, dict] = {
     "meta": dict(columns={"key": str, "value": str}, pk="key"),
@@ -21,14 +21,14 @@ TABLES: dict[str, dict] = {
         "contract_form": str, "population": str, "value": str, "term": str, "status": str,
         "outcome": str, "summary": str, "stub": int}, pk="slug"),
     "sources": dict(columns={
-        "id": str, "title": str, "publisher": str, "date": str, "kind": str, "url": str,
-        "reference": str}, pk="id"),
+        "id": str, "title": str, "publisher": str, "date": str, "kind": str, "standing": str,
+        "url": str, "reference": str}, pk="id"),
     "case_sources": dict(columns={"case": str, "source": str}, pk=("case", "source"),
                          foreign_keys=[("case", "cases", "slug"), ("source", "sources", "id")]),
     "lessons": dict(columns={
         "id": str, "case": str, "title": str, "event": str, "lesson": str,
-        "recommendation": str, "themes": str, "stage": str, "outcome": str, "source": str,
-        "locator": str, "related": str, "questions": str}, pk="id",
+        "recommendation": str, "themes": str, "stage": str, "outcome": str, "strength": str,
+        "source": str, "locator": str, "related": str, "questions": str}, pk="id",
         foreign_keys=[("case", "cases", "slug"), ("source", "sources", "id")]),
     # What each lesson looks like inside a plan (kb.records.PlanSigns), for `kb check`;
     # kind is warning or covered; each sign's vector is in `embeddings` (kind "sign").
@@ -36,7 +36,8 @@ TABLES: dict[str, dict] = {
         "lesson": str, "kind": str, "ordinal": int, "text": str}, pk=("lesson", "kind", "ordinal"),
         foreign_keys=[("lesson", "lessons", "id")]),
     "evidence": dict(columns={
-        "id": int, "lesson": str, "source": str, "locator": str, "paraphrase": str}, pk="id",
+        "id": int, "lesson": str, "source": str, "locator": str, "kind": str, "paraphrase": str},
+        pk="id",
         foreign_keys=[("lesson", "lessons", "id"), ("source", "sources", "id")]),
     "facts": dict(columns={
         "id": str, "case": str, "label": str, "value": str, "number": float, "unit": str,
@@ -59,9 +60,13 @@ TABLES: dict[str, dict] = {
                                ("case", "cases", "slug")]),
     "items": dict(columns={
         "item": int, "kind": str, "id": str, "case": str, "title": str, "text": str,
-        "themes": str, "stage": str, "outcome": str, "source": str, "source_title": str,
-        "locator": str, "content_hash": str}, pk="item",
+        "themes": str, "stage": str, "outcome": str, "strength": str, "source": str,
+        "source_title": str, "locator": str, "content_hash": str}, pk="item",
         foreign_keys=[("case", "cases", "slug")]),
+    # Lessons merged into another (data/redirects.yaml): an old published id still leads to
+    # the lesson that now holds what it taught.
+    "redirects": dict(columns={"old_id": str, "new_id": str, "reason": str}, pk="old_id",
+                      foreign_keys=[("new_id", "lessons", "id")]),
     "embeddings": dict(columns={
         "kind": str, "id": str, "model": str, "content_hash": str, "vector": bytes},
         pk=("kind", "id")),

@@ -57,6 +57,7 @@ class Hit:
     themes: list[str]
     stage: str | None
     outcome: str | None
+    strength: str | None  # of a lesson's evidence: strong, moderate or weak
     source_id: str | None
     source_title: str | None
     locator: str | None
@@ -100,7 +101,7 @@ class Hit:
         """The stable JSON shape other tools read (see README, `kb search --json`)."""
         return {"rank": self.rank, "kind": self.kind, "id": self.id, "case": self.case,
                 "title": self.title, "text": self.text, "themes": self.themes,
-                "stage": self.stage, "outcome": self.outcome,
+                "stage": self.stage, "outcome": self.outcome, "strength": self.strength,
                 "source": {"title": self.source_title, "locator": self.locator},
                 "score": round(self.score, 4)}
 
@@ -139,7 +140,7 @@ class _Index:
 
     rowids: np.ndarray                 # item rowid of each matrix row
     matrix: np.ndarray                 # (n, dims) float32, L2-normalised
-    columns: dict[str, np.ndarray]     # kind, case, stage, outcome per matrix row
+    columns: dict[str, np.ndarray]     # kind, case, stage, outcome, strength per matrix row
     themes: list[frozenset[str]] = field(default_factory=list)
     # The lessons' parts (kb/items.py): each part's vector, name and its lesson's matrix row.
     parts: np.ndarray = field(default_factory=lambda: np.empty((0, 1), dtype=np.float32))
@@ -158,7 +159,7 @@ class _Index:
         if not filters:
             return None
         keep = np.ones(len(self.rowids), dtype=bool)
-        for name in ("kind", "case", "stage", "outcome"):
+        for name in ("kind", "case", "stage", "outcome", "strength"):
             allowed = getattr(filters, name)
             if allowed:
                 keep &= np.isin(self.columns[name], list(allowed))
@@ -219,20 +220,22 @@ class SearchEngine:
             "on embeddings.kind = items.kind and embeddings.id = items.id").fetchone()
         matrix = np.empty((count, self.dimensions), dtype=np.float32)
         rowids = np.empty(count, dtype=np.int64)
-        values: dict[str, list] = {"kind": [], "case": [], "stage": [], "outcome": []}
+        values: dict[str, list] = {"kind": [], "case": [], "stage": [], "outcome": [],
+                                   "strength": []}
         themes: list[frozenset[str]] = []
         cursor = self.conn.execute(
             "select items.item, items.kind, items.\"case\", items.stage, items.outcome, "
-            "items.themes, embeddings.vector, items.id from items join embeddings "
+            "items.strength, items.themes, embeddings.vector, items.id from items join embeddings "
             "on embeddings.kind = items.kind and embeddings.id = items.id "
             "order by items.item")
         lessons: dict[str, int] = {}  # lesson id → matrix row
-        for n, (item, kind, case, stage, outcome, item_themes, vector, id) in enumerate(cursor):
+        for n, (item, kind, case, stage, outcome, strength, item_themes, vector,
+                id) in enumerate(cursor):
             rowids[n] = item
             if kind == "lesson":
                 lessons[id] = n
             matrix[n] = np.frombuffer(vector, dtype=DTYPE)
-            for name, value in zip(values, (kind, case, stage, outcome)):
+            for name, value in zip(values, (kind, case, stage, outcome, strength)):
                 values[name].append(value or "")
             themes.append(frozenset(json.loads(item_themes or "[]")))
         names, rows, vectors = [], [], []
@@ -506,7 +509,7 @@ class SearchEngine:
         with self._lock:
             rows = {r[0]: r for r in self.conn.execute(
                 "select item, kind, id, \"case\", title, text, themes, stage, outcome, source, "
-                f"source_title, locator from items where item in ({', '.join('?' * len(rowids))})",
+                f"source_title, locator, strength from items where item in ({', '.join('?' * len(rowids))})",
                 rowids)}
         hits = []
         for rank, (rowid, score, *_) in enumerate(ranked, start=1):
@@ -516,7 +519,8 @@ class SearchEngine:
                 explain = partial(self._why, query, r[1], r[2], f"{r[4]} {r[5]}")
             hits.append(Hit(rank=rank, kind=r[1], id=r[2], case=r[3], title=r[4], text=r[5],
                             themes=json.loads(r[6] or "[]"), stage=r[7], outcome=r[8],
-                            source_id=r[9], source_title=r[10], locator=r[11], score=score,
+                            strength=r[12], source_id=r[9], source_title=r[10], locator=r[11],
+                            score=score,
                             explain=explain))
         return hits
 
@@ -592,7 +596,7 @@ def _stem(word: str) -> str:
 def _filter_sql(filters: Filters) -> tuple[str, list]:
     clauses, params = [], []
     for name, column in (("kind", "kind"), ("case", '"case"'), ("stage", "stage"),
-                         ("outcome", "outcome")):
+                         ("outcome", "outcome"), ("strength", "strength")):
         allowed = sorted(getattr(filters, name))
         if allowed:
             clauses.append(f"items.{column} in ({', '.join('?' * len(allowed))})")

@@ -20,6 +20,7 @@ class Stats:
     by_theme: dict[str, int] = field(default_factory=dict)
     by_stage: dict[str, int] = field(default_factory=dict)
     by_outcome: dict[str, int] = field(default_factory=dict)
+    by_strength: dict[str, int] = field(default_factory=dict)
 
 
 TABLES = ("cases", "sources", "lessons", "facts", "documents", "passages", "candidates",
@@ -42,6 +43,6 @@ def collect(db_path: Path) -> Stats:
         return Stats(db=Path(db_path), size_bytes=Path(db_path).stat().st_size,
                      meta=read_meta(conn), totals=totals, by_case=by_case,
                      by_theme=dict(themes.most_common()), by_stage=count("stage"),
-                     by_outcome=count("outcome"))
+                     by_outcome=count("outcome"), by_strength=count("strength"))
     finally:
         conn.close()

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from kb.embeddings import Embedder, to_blob
 from kb.items import Item
-from kb.records import CaseFile, Source
+from kb.records import CaseFile, Source, lesson_strength
 from kb.signs import sign_rows
 
 
@@ -26,8 +26,10 @@ def write_sources(db: sqlite_utils.Database, sources: Iterable[Source]) -> None:
     db["sources"].insert_all((s.model_dump() for s in sources), pk="id")
 
 
-def write_case_file(db: sqlite_utils.Database, case_file: CaseFile) -> None:
+def write_case_file(db: sqlite_utils.Database, case_file: CaseFile,
+                    sources: dict[str, Source]) -> None:
     case = case_file.case
+    standings = {id: source.standing for id, source in sources.items()}
     row = case.model_dump(exclude={"sources"})
     db["cases"].insert({**row, "partners": json.dumps(case.partners), "stub": 0}, pk="slug")
     db["case_sources"].insert_all(({"case": case.slug, "source": s} for s in case.sources))
@@ -37,6 +39,7 @@ def write_case_file(db: sqlite_utils.Database, case_file: CaseFile) -> None:
             **lesson.model_dump(exclude={"evidence", "plan_signs"}), "case": case.slug,
             "themes": json.dumps(lesson.themes), "related": json.dumps(lesson.related),
             "questions": json.dumps(lesson.questions),
+            "strength": lesson_strength(lesson, standings),
             "source": first.source, "locator": first.locator})
         db["evidence"].insert_all({"lesson": lesson.id, **e.model_dump()} for e in lesson.evidence)
         db["plan_signs"].insert_all(sign_rows(lesson))

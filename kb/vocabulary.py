@@ -62,6 +62,37 @@ OUTCOMES: dict[str, str] = {
     "guidance": "Advice or guidance from a source, not tied to one event going well or badly.",
 }
 
+# How far a source stands from the programme it describes: who wrote it, and for whom.
+SOURCE_STANDINGS: dict[str, str] = {
+    "independent-review": "Independent review: an audit or review by a body outside the "
+    "programme, such as the National Audit Office or the Public Accounts Committee.",
+    "partner-review": "Partner's review: written by an organisation working for the "
+    "programme, such as the commissioner's paid governance partner.",
+    "own-report": "Own report: the commissioner's own report, board paper or slides about "
+    "its programme.",
+    "national-guidance": "National guidance: a national body's policy or framework, not an "
+    "account of one programme.",
+    "not-assessed": "Not assessed: a document added with kb ingest whose standing nobody "
+    "has recorded yet.",
+}
+
+# What a piece of evidence reports, read from the source at its locator.
+EVIDENCE_KINDS: dict[str, str] = {
+    "finding": "Finding: the source reports what happened or what was found (a result, an "
+    "observation, an audit conclusion).",
+    "decision": "Decision: the source records a decision taken or a policy set.",
+    "plan": "Plan: the source says what will be done.",
+    "forecast": "Forecast: the source says what it expects or hopes will result.",
+}
+
+# How strong a lesson's evidence is, derived from its evidence by kb.records.strength.
+STRENGTHS: dict[str, str] = {
+    "strong": "Strong: several findings, at least one of them from an independent review.",
+    "moderate": "Moderate: at least one finding or decision taken, but no independent "
+    "finding corroborated by another.",
+    "weak": "Weak: only plans or forecasts; nothing reported as found or decided.",
+}
+
 SOURCE_KINDS = ("report", "board-paper", "slides", "scrutiny-report", "fact-sheet",
                 "web-page", "document")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from kb.render import OUTCOME_STYLE
-from kb.vocabulary import OUTCOMES, STAGES, THEMES, label
+from kb.render import OUTCOME_STYLE, STRENGTH_STYLE
+from kb.vocabulary import OUTCOMES, SOURCE_STANDINGS, STAGES, STRENGTHS, THEMES, label
 
 # A shape as well as a colour, so the outcome reads without colour too.
 OUTCOME_MARK = {"went-well": "▲", "went-wrong": "▼", "guidance": "■"}
@@ -48,6 +48,18 @@ def outcome_legend() -> str:
 
 def outcome_choices() -> list[tuple[str, str]]:
     return [(outcome_name(o), o) for o in OUTCOMES]
+
+
+def strength_choices() -> list[tuple[str, str]]:
+    return [(s, s) for s in STRENGTHS]
+
+
+def strength_style(strength: str | None) -> str:
+    return STRENGTH_STYLE.get(strength or "", "")
+
+
+def standing_name(standing: str | None) -> str:
+    return _name(SOURCE_STANDINGS, standing).lower()
 
 
 def theme_choices() -> list[tuple[str, str]]:

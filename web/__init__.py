@@ -169,7 +169,7 @@ def asgi_wrapper(datasette):
     `total`, to its headers: bench/web.py reads it for every page)."""
     from datasette import Response
 
-    from web import guard
+    from web import guard, pages
     from web.site import Site, site_for
 
     def wrap(app):
@@ -184,6 +184,10 @@ def asgi_wrapper(datasette):
                     await response.asgi_send(send)
                     return
                 site.follow_rebuild(datasette)
+                moved = pages.moved_lesson(site, datasette, scope["path"])
+                if moved is not None:  # a published id merged into another lesson
+                    await Response.redirect(moved, status=301).asgi_send(send)
+                    return
                 if guard.carries_sql(scope):
                     await lane.run(app, scope, receive, send)
                     return

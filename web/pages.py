@@ -12,7 +12,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from kb.catalog import Fact
+from datasette.utils import tilde_decode
+
+from kb.catalog import STANDING_NAMES, Fact
 from kb.stats import collect
 from kb.vocabulary import STAGES, THEMES, label
 from tui.briefing import lesson_markdown
@@ -54,7 +56,6 @@ async def lesson(site: Site, datasette: Datasette, lesson_id: str) -> dict:
         return {"kb_lesson": None}
     similar = await asyncio.to_thread(site.engine.similar, "lesson", lesson_id, other_cases=True)
     case = await asyncio.to_thread(site.catalog.case, record.case)
-    optional = await asyncio.to_thread(_optional_fields, site, lesson_id)
     cases = await case_names(site)
     table = datasette.urls.table(DATABASE, "lessons")
     return {"kb_lesson": {
@@ -68,38 +69,27 @@ async def lesson(site: Site, datasette: Datasette, lesson_id: str) -> dict:
                    for theme in record.themes],
         "event": record.event, "lesson": record.lesson,
         "recommendation": record.recommendation,
-        "strength": optional["strength"],
+        "strength": record.strength, "basis": record.basis,
         "evidence": [dict(source_title=e.source_title, locator=e.locator, paraphrase=e.paraphrase,
                           publisher=e.publisher, date=e.date,
                           source_url=row_url(datasette, "sources", e.source),
-                          kind=kind, standing=optional["standing"].get(e.source))
-                     for e, kind in zip(record.evidence, optional["kinds"] or
-                                        [None] * len(record.evidence))],
+                          kind=e.kind, standing=STANDING_NAMES.get(e.standing, e.standing))
+                     for e in record.evidence],
         "key_facts": [_fact(f) for f in case.key_facts] if case else [],
         "similar": [hit_view(datasette, hit, cases) for hit in similar],
         "markdown": lesson_markdown(record),
     }}
 
 
-def _optional_fields(site: Site, lesson_id: str) -> dict:
-    """Evidence strength, where the database has it (the lesson's `strength`, each piece
-    of evidence's `kind`, each source's `standing`): shown when present, never required."""
-    conn = site.catalog.conn
-    lesson = conn.execute("select * from lessons where id = ?", [lesson_id]).fetchone()
-    evidence = conn.execute("select * from evidence where lesson = ? order by id",
-                            [lesson_id]).fetchall()
-    standing = {}
-    if evidence and "standing" in _columns(conn, "sources"):
-        standing = dict(conn.execute(
-            "select id, standing from sources where id in (select source from evidence "
-            "where lesson = ?)", [lesson_id]).fetchall())
-    return {"strength": lesson["strength"] if "strength" in lesson.keys() else None,
-            "kinds": [row["kind"] if "kind" in row.keys() else None for row in evidence],
-            "standing": standing}
-
-
-def _columns(conn, table: str) -> set[str]:
-    return {row[1] for row in conn.execute(f"pragma table_info({table})")}
+def moved_lesson(site: Site, datasette: Datasette, path: str) -> str | None:
+    """The page of the lesson an old, merged lesson id now leads to (data/redirects.yaml),
+    for a request of that old id's page; None for any other path."""
+    prefix = datasette.urls.table(DATABASE, "lessons") + "/"
+    key = tilde_decode(path[len(prefix):]) if path.startswith(prefix) else ""
+    if not key or "/" in key:
+        return None
+    new = site.catalog.redirect(key)
+    return row_url(datasette, "lessons", new) if new else None
 
 
 async def case(site: Site, datasette: Datasette, slug: str) -> dict:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+import yaml
+
 from ingest.casefiles import read_corpus
 from kb.errors import RecordErrors
+from kb.vocabulary import STAGES
+
+
+def read_redirects(path) -> list:
+    return yaml.safe_load(path.read_text())["redirects"]
 
 
 def test_real_data_validates():
@@ -66,7 +73,7 @@ def test_evidence_must_cite_a_source_of_its_own_case(data_copy):
 
 def test_duplicate_ids_and_unknown_related(data_copy):
     _break(data_copy, "  - id: uc-bid-assumed-price-uplift", "  - id: uc-vat-llp-unfunded")
-    _break(data_copy, "    stage: award-assurance", "    stage: award-assurance\n    related: [no-such-lesson]")
+    _break(data_copy, "    related: [", "    related: [no-such-lesson, ")
     problems = [e.problem for e in _errors(data_copy)]
     assert any("duplicate id 'uc-vat-llp-unfunded'" in p for p in problems)
     assert any("unknown lesson id 'no-such-lesson'" in p for p in problems)
@@ -141,3 +148,54 @@ def test_plan_signs_need_both_kinds(data_copy):
     fields = {e.field for e in _errors(data_copy)}
     assert "lessons[0].plan_signs.warnings" in fields and "lessons[0].plan_signs.warning" in fields
     assert path.exists()
+
+
+def test_one_run_reports_shape_and_reference_problems_together(data_copy):
+    """Before: an unknown source or a duplicate id came only after the other errors were
+    fixed, so a curator needed two runs. Now one run names every problem."""
+    path = _break(data_copy, "stage: award-assurance", "stage: awarding")
+    _break(data_copy, "  - id: uc-bid-assumed-price-uplift", "  - id: uc-vat-llp-unfunded")
+    _break(data_copy, "  sources: [uniting-care-public-record",
+           "  sources: [no-such-source, uniting-care-public-record")
+    _break(data_copy, "  - source: uniting-care-public-record", "  - source: west-london-mcp-2018")
+    errors = _errors(data_copy)
+    problems = {e.problem.split(";")[0].split(" (")[0] for e in errors}
+    assert {"expected a stage, one of: " + ", ".join(STAGES),
+            "duplicate id 'uc-vat-llp-unfunded'",
+            "unknown source 'no-such-source'",
+            "source 'west-london-mcp-2018' is not one of this case's sources"} <= problems
+    assert all(e.path == str(path) and e.line for e in errors)
+    dup = next(e for e in errors if "duplicate id" in e.problem)
+    assert dup.field.endswith(".id") and dup.line > _line_of(path, "  - id: uc-vat-llp-unfunded")
+
+
+def test_evidence_kind_and_source_standing_are_checked(data_copy):
+    path = _break(data_copy, "        kind: finding", "        kind: hunch")
+    sources = data_copy / "sources.yaml"
+    sources.write_text(sources.read_text().replace("standing: own-report", "standing: gossip", 1))
+    errors = {e.field: e for e in _errors(data_copy)}
+    kind = next(e for f, e in errors.items() if f.endswith(".kind"))
+    assert kind.path == str(path) and kind.line == _line_of(path, "kind: hunch")
+    assert "finding, decision, plan, forecast" in kind.problem and "'hunch'" in kind.problem
+    standing = next(e for f, e in errors.items() if f.endswith(".standing"))
+    assert standing.path == str(sources) and standing.line == _line_of(sources, "standing: gossip")
+    assert "independent-review" in standing.problem
+
+
+def test_a_missing_evidence_kind_is_reported(data_copy):
+    path = _break(data_copy, "        kind: finding\n", "")
+    (error,) = _errors(data_copy)
+    assert error.path == str(path) and error.field.endswith(".evidence[0].kind")
+    assert "required" in error.problem
+
+
+def test_redirects_must_lead_from_a_gone_id_to_a_lesson(data_copy):
+    path = data_copy / "redirects.yaml"
+    path.write_text(path.read_text() + "  - old: uc-vat-llp-unfunded\n    new: no-such-lesson\n"
+                    "    reason: a test\n")
+    errors = [e for e in _errors(data_copy) if e.path == str(path)]
+    fields = {e.field: e.problem for e in errors}
+    last = len(read_redirects(path)) - 1
+    assert "still a lesson's id" in fields[f"redirects[{last}].old"]
+    assert "unknown lesson id 'no-such-lesson'" in fields[f"redirects[{last}].new"]
+    assert all(e.line for e in errors)

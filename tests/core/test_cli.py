@@ -127,3 +127,30 @@ def test_says_what_it_searched_for_and_when_nothing_answers(built_db):
     assert "searched for: conflict of interest" in out
     assert "Nothing in the knowledge base answers this closely. Nearest records:" in out
     assert "strong match" in out and "weak match" in out
+
+
+def test_strength_of_evidence_shown_and_filtered(built_db):
+    out = kb("search", "--json", "--db", str(built_db), "--mode", "keyword",
+             "--strength", "strong", "--limit", "20", "risk").stdout
+    hits = json.loads(out)["hits"]
+    assert hits and all(h["kind"] == "lesson" and h["strength"] == "strong" for h in hits)
+    assert {h["case"] for h in hits} == {"uniting-care"}  # the only independent findings
+    text = kb("search", "--db", str(built_db), "--mode", "keyword", "VAT LLP").stdout
+    assert "strong evidence" in text
+    bad = kb("search", "--db", str(built_db), "--strength", "firm", "x", check=False)
+    assert bad.returncode == 1 and "strong, moderate, weak" in bad.stderr
+
+
+def test_show_explains_a_lessons_strength_and_each_evidence(built_db):
+    out = kb("show", "--db", str(built_db), "uc-vat-llp-unfunded").stdout
+    assert "Nobody funded the VAT" in out
+    assert "evidence: strong — 2 findings (independent review, partner's review)" in out
+    assert "finding · partner review" in out and "finding · independent review" in out
+
+
+def test_a_merged_id_still_leads_to_its_lesson(built_db):
+    out = kb("show", "--db", str(built_db), "wl-decisions-robust-to-challenge").stdout
+    assert out.startswith("wl-decisions-robust-to-challenge was merged into "
+                          "wl-keep-route-to-market-open")
+    missing = kb("show", "--db", str(built_db), "no-such-lesson", check=False)
+    assert missing.returncode == 1 and "No lesson has the id 'no-such-lesson'" in missing.stderr

@@ -93,7 +93,8 @@ def test_json_shape_is_stable(engine):
     assert out["query"] == "VAT risk of LLP" and out["mode"] == "hybrid"
     hit = out["hits"][0]
     assert set(hit) == {"rank", "kind", "id", "case", "title", "text", "themes", "stage",
-                        "outcome", "source", "score"}
+                        "outcome", "strength", "source", "score"}
+    assert hit["strength"] == "strong"  # two findings, one by the NAO
     assert set(hit["source"]) == {"title", "locator"}
     assert hit["rank"] == 1 and isinstance(hit["themes"], list) and 0 < hit["score"] <= 1
 

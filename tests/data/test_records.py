@@ -13,6 +13,7 @@ from ingest.casefiles import read_corpus
 from kb import config
 from kb.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
 from kb.items import lesson_text
+from kb.records import strength
 
 DATA = config.PROJECT_ROOT / "data"
 SOURCES_DIR = config.PROJECT_ROOT.parent / "shared" / "sources"
@@ -46,6 +47,22 @@ def test_lessons_have_themes_stage_and_evidence_from_their_own_case(corpus):
             assert fact.source in own and fact.locator, fact.id
 
 
+def test_went_well_rests_on_a_reported_result_and_strength_follows_the_rule(corpus):
+    """#14: a lesson is went-well only where its source reports a result (a finding), not on
+    plans, decisions or forecasts alone; and the strength rule reads as documented."""
+    for case_file in corpus.cases:
+        for lesson in case_file.lessons:
+            if lesson.outcome == "went-well":
+                assert any(e.kind == "finding" for e in lesson.evidence), lesson.id
+    assert strength([("independent-review", "finding"), ("partner-review", "finding")]) == "strong"
+    assert strength([("independent-review", "finding")]) == "moderate"
+    assert strength([("own-report", "finding"), ("own-report", "finding")]) == "moderate"
+    assert strength([("national-guidance", "decision")]) == "moderate"
+    assert strength([("own-report", "plan"), ("independent-review", "forecast")]) == "weak"
+    standings = {s.id: s.standing for s in corpus.sources}
+    assert standings["ggi-dudley-2018"] == "partner-review"  # GGI is Dudley's governance partner
+
+
 def test_related_links_are_symmetric_and_cross_case(corpus):
     case_of = {l.id: cf.case.slug for cf in corpus.cases for l in cf.lessons}
     related = {l.id: set(l.related) for cf in corpus.cases for l in cf.lessons}
@@ -72,12 +89,15 @@ def test_every_source_document_is_cited(corpus):
 
 
 def test_published_ids_never_disappear(corpus):
-    """Ids are cited from outside (notes, links, exports): once published, they stay.
-    Add new ids to published-ids.txt; never remove one."""
+    """Ids are cited from outside (notes, links, exports): once published, they stay, as
+    a lesson or as a redirect to the lesson it was merged into. Add new ids to
+    published-ids.txt; never remove one."""
     ids = {r.id for cf in corpus.cases for r in [*cf.lessons, *cf.facts]}
+    merged = {r.old: r.new for r in corpus.redirects}  # data/redirects.yaml
     published = set(PUBLISHED_IDS.read_text().split())
-    assert published - ids == set()
+    assert published - ids - set(merged) == set(), "a published id is gone: redirect it"
     assert ids - published == set(), "new ids: add them to tests/data/published-ids.txt"
+    assert set(merged.values()) <= ids and not set(merged) & ids
 
 
 def test_no_near_duplicate_lessons_within_a_case(corpus, embedder):

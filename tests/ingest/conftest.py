@@ -60,6 +60,7 @@ sources:
     publisher: A test publisher
     date: 2019-01
     kind: report
+    standing: independent-review
 """
 
 SMALL_CASE = """\
@@ -88,6 +89,7 @@ lessons:
     evidence:
       - source: test-report
         locator: page 3
+        kind: finding
         paraphrase: The VAT position was not confirmed before award.
 
 facts:

@@ -65,7 +65,10 @@ def test_build_time_is_told_with_its_age():
 def test_lessons_facets_on_case_theme_stage_and_outcome(server, built_db):
     data = server.get("/lessons/lessons.json", params={"_size": 1}).json()
     facets = data["facet_results"]
-    assert set(facets) == {"case", "themes", "stage", "outcome"}
+    assert set(facets) == {"case", "themes", "stage", "outcome", "strength"}
+    strengths = {r["value"]: r["count"] for r in facets["strength"]["results"]}
+    assert set(strengths) == {"strong", "moderate", "weak"}
+    assert sum(strengths.values()) == data["filtered_table_rows_count"]
     assert facets["themes"]["type"] == "array"
     themes = {r["value"]: r["count"] for r in facets["themes"]["results"]}
     (expected,) = sqlite3.connect(built_db).execute(
@@ -132,6 +135,15 @@ def test_lesson_page_shows_case_source_evidence_and_similar_lessons(server, engi
     positions = [html.index(f'data-id="{hit.id}"') for hit in similar]
     assert positions == sorted(positions)
     assert server.get("/lessons/sources/uniting-care-public-record").status_code == 200
+    assert 'id="kb-strength">strong<' in html and "finding · independent review" in html
+
+
+def test_a_merged_lessons_page_leads_to_the_lesson_it_was_merged_into(server):
+    old = server.get("/lessons/lessons/wl-decisions-robust-to-challenge")
+    assert old.status_code == 301
+    assert old.headers["location"] == "/lessons/lessons/wl-keep-route-to-market-open"
+    assert server.get(old.headers["location"]).status_code == 200
+    assert server.get("/lessons/lessons/nosuch-row").status_code == 404
 
 
 def test_canned_query_lessons_by_theme(server, built_db):

@@ -33,7 +33,7 @@ document and where in it (page, slide or section).
 | search | `/`, `esc` | back to the search box (`esc` in the box clears it) |
 | search | `ctrl+f` | show or hide the filter panel |
 | search | `ctrl+t`, `m` | switch mode: hybrid, semantic, keyword |
-| search | `k` `c` `t` `s` `o` | pick kind, case, theme, stage, outcome |
+| search | `k` `c` `t` `s` `o` `v` | pick kind, case, theme, stage, outcome, strength of evidence |
 | search | `r` | clear the filters |
 | a list | `enter`, click twice | open the record |
 | a list | `space`, `a` | add the lesson to the shortlist, or take it out |

@@ -1,5 +1,5 @@
-"""The side panel of the search screen: search mode, kind of record, case, theme, stage
-and outcome. Any change posts `FilterPanel.Changed`; the panel answers with the engine's
+"""The side panel of the search screen: search mode, kind of record, case, theme, stage,
+outcome and strength of evidence. Any change posts `FilterPanel.Changed`; the panel answers with the engine's
 own `Filters` and mode, so the screen never reads the widgets itself."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from textual.widgets import Label, RadioButton, RadioSet, Select
 
 from kb.search import MODES, Filters
 
-from tui.labels import outcome_choices, stage_choices, theme_choices
+from tui.labels import outcome_choices, stage_choices, strength_choices, theme_choices
 
 ALL_KINDS = "all"
 # The default shows lessons and the passages of the user's own documents (`kb ingest`), as
@@ -20,8 +20,9 @@ DEFAULT_KIND = "lesson+passage"
 KIND_CHOICES = [("Lessons and documents", DEFAULT_KIND), ("Lessons", "lesson"),
                 ("Facts", "fact"), ("Cases", "case"), ("Document passages", "passage"),
                 ("Everything", ALL_KINDS)]
-FILTERS = ("case", "theme", "stage", "outcome")  # the Selects that start as "any"
-PICK_KEYS = {"kind": "k", "case": "c", "theme": "t", "stage": "s", "outcome": "o"}  # open a list
+FILTERS = ("case", "theme", "stage", "outcome", "strength")  # the Selects that start as "any"
+PICK_KEYS = {"kind": "k", "case": "c", "theme": "t", "stage": "s", "outcome": "o",
+             "strength": "v"}  # open a list ("v": evidence)
 
 
 class FilterPanel(VerticalScroll, can_focus=False):
@@ -40,7 +41,8 @@ class FilterPanel(VerticalScroll, can_focus=False):
         yield Label(f"Show [dim]{PICK_KEYS['kind']}[/]")
         yield Select(KIND_CHOICES, id="kind", allow_blank=False, value=DEFAULT_KIND, compact=True)
         for name, choices in (("case", self._cases), ("theme", theme_choices()),
-                              ("stage", stage_choices()), ("outcome", outcome_choices())):
+                              ("stage", stage_choices()), ("outcome", outcome_choices()),
+                              ("strength", strength_choices())):
             yield Label(f"{name.title()} [dim]{PICK_KEYS[name]}[/]")
             yield Select(choices, id=name, prompt=f"any {name}", compact=True)
 

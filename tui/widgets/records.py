@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from kb.catalog import Case, Fact, Lesson
 from tui.labels import (friendly_date, outcome_mark, outcome_name, outcome_style, stage_name,
-                        theme_name)
+                        standing_name, strength_style, theme_name)
 
 
 class Heading(Static):
@@ -35,7 +35,13 @@ class LessonText(Static):
         text.append(" · ")
         text.append(outcome_name(lesson.outcome), outcome_style(lesson.outcome))
         text.append("\n")
+        if lesson.strength:
+            text.append("evidence: ")
+            text.append(lesson.strength, strength_style(lesson.strength))
+            text.append(f" — {lesson.basis}\n", "dim")
         text.append("themes: " + ", ".join(theme_name(t) for t in lesson.themes), "magenta")
+        if lesson.redirected_from:
+            text.append(f"\n{lesson.redirected_from} was merged into this lesson", "yellow")
         for heading, value in (("What happened", lesson.event), ("Lesson", lesson.lesson),
                                ("Recommendation", lesson.recommendation)):
             text.append(f"\n\n{heading}\n", "bold underline")
@@ -50,6 +56,8 @@ class EvidenceList(Static):
             if i:
                 text.append("\n\n")
             text.append(f"{i + 1}. ", "bold")
+            if evidence.kind:
+                text.append(f"{evidence.kind} · {standing_name(evidence.standing)}: ", "bold")
             text.append(evidence.paraphrase)
             text.append(f"\nSource: {evidence.citation}", "dim")
         self.update(text)

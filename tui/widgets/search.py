@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 from kb.relevance import NOT_ANSWERED
 from kb.search import Hit, Results
 
-from tui.labels import outcome_name, outcome_style, stage_name
+from tui.labels import outcome_name, outcome_style, stage_name, strength_style
 
 PREVIEW_CHARS = 320
 
@@ -77,6 +77,9 @@ class ResultPreview(Static):
         text.append("\n")
         if hit.outcome:
             text.append(outcome_name(hit.outcome), outcome_style(hit.outcome))
+            text.append(" · ")
+        if hit.strength:
+            text.append(f"{hit.strength} evidence", strength_style(hit.strength))
             text.append(" · ")
         text.append(" · ".join(filter(None, [hit.case, stage_name(hit.stage), hit.kind])), "dim")
         text.append("\n" + hit.snippet(PREVIEW_CHARS) + "\n")
