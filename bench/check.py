@@ -78,8 +78,8 @@ def search_silent(checker: PlanChecker, plans: list[LabelledPlan], scores: dict,
         return flagged.f1 + covered.f1
 
     best = (objective(replace(chosen, silent_outcomes=())), replace(chosen, silent_outcomes=()))
-    top = np.array([max(wc) for plan in plans for wc in scores[plan.name].values()])
-    floors = _grid(top, 0.0, 0.95, 20)[::-1]
+    topics = np.array([s[2] for plan in plans for s in scores[plan.name].values()])
+    floors = _grid(topics, 0.0, 0.98, 40)[::-1]
     for outcomes, later, share, floor in itertools.product(SILENT_OUTCOMES, (False, True),
                                                            STAGE_SHARES, floors):
         variant = replace(chosen, silent_outcomes=outcomes, stage_later=later,
@@ -95,7 +95,7 @@ def _arrays(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict):
     expected = {"flag": 0, "cov": 0, "red": 0}
     for plan in plans:
         scores = checker.scores(*embedded[plan.name])
-        for lesson, (ws, cs) in scores.items():
+        for lesson, (ws, cs, _) in scores.items():
             w.append(ws), c.append(cs)
             wrong.append(checker._lessons[lesson].outcome == "went-wrong")
             flag.append(lesson in plan.flagged), cov.append(lesson in plan.covered)

@@ -79,13 +79,13 @@ def test_the_plans_stages_come_from_the_lessons_that_apply():
 
 
 def test_a_silent_gap_needs_the_plans_stage_an_outcome_a_floor_and_no_cover():
-    cal = replace(CALIBRATION, silent_outcomes=("went-wrong",), silent_floor=0.1)
+    cal = replace(CALIBRATION, silent_outcomes=("went-wrong",), silent_floor=0.4)
     stages = frozenset({"procurement"})
-    assert cal.silent_gap(0.12, 0.05, "went-wrong", "procurement", stages)
-    assert not cal.silent_gap(0.12, 0.05, "went-wrong", "operation", stages)   # other stage
-    assert not cal.silent_gap(0.12, 0.05, "guidance", "procurement", stages)   # other outcome
-    assert not cal.silent_gap(0.08, 0.05, "went-wrong", "procurement", stages)  # foreign
-    assert not cal.silent_gap(0.12, cal.covered, "went-wrong", "procurement", stages)  # covered
+    assert cal.silent_gap(0.05, 0.45, "went-wrong", "procurement", stages)
+    assert not cal.silent_gap(0.05, 0.45, "went-wrong", "operation", stages)   # other stage
+    assert not cal.silent_gap(0.05, 0.45, "guidance", "procurement", stages)   # other outcome
+    assert not cal.silent_gap(0.05, 0.35, "went-wrong", "procurement", stages)  # foreign
+    assert not cal.silent_gap(cal.covered, 0.45, "went-wrong", "procurement", stages)  # covered
 
 
 def test_a_lesson_of_the_plans_stage_it_is_silent_on_is_a_gap_with_no_place(checker):
