@@ -61,8 +61,8 @@ MAX_SENTENCES = 5000  # a plan of ~200 pages; more is refused by the front-ends'
 # sentences took 1.23 s in batches of 8 against 2.0 s in the default 32 (less padding).
 BATCH = 8
 NOTHING_APPLIES = "Nothing in the knowledge base applies to this plan."
-_SILENT = ("the plan is at the {stage} stage, where this lesson applies, and nothing in it "
-           "deals with the matter or does what the lesson recommends")
+_SILENT = ("a lesson of the {stage} stage, which the plan reaches, and the plan says nothing "
+           "about it: nothing in it deals with the matter or does what the lesson recommends")
 
 # A sentence that declines to do something. Only cues that a plan uses to say it will not
 # act; "no" alone is too common ("no later than") to count.

@@ -95,7 +95,7 @@ def test_a_lesson_of_the_plans_stage_it_is_silent_on_is_a_gap_with_no_place(chec
     review = checker.check(plan)
     silent = [i for i in review.items if i.status == "gap" and not i.places]
     assert "uc-no-parent-company-guarantees" in {i.lesson.id for i in silent}
-    assert all(i.why.startswith("the plan is at the ") for i in silent)
+    assert all(i.why.startswith("a lesson of the ") for i in silent)
     # A filter narrows the list, never the plan's stages: the same silent gaps remain.
     staged = checker.check(plan, filters=Filters.of(stage="award-assurance")).items
     assert {i.lesson.id for i in staged if not i.places} == {
@@ -105,10 +105,11 @@ def test_a_lesson_of_the_plans_stage_it_is_silent_on_is_a_gap_with_no_place(chec
 @pytest.mark.parametrize("split, floors", [
     # (red-flag+gap precision, recall), (covered precision, recall): below what
     # bench/check.py measured at calibration (kb/check_calibration.py), as a guard.
-    # Measured (merged records, int8 model): tune 0.41/0.40, 0.78/0.79; held out
-    # 0.36/0.31, 0.54/0.76 (precision counts an unlabelled listed lesson as half wrong).
-    ("tune", ((0.35, 0.30), (0.70, 0.70))),
-    ("holdout", ((0.30, 0.25), (0.50, 0.65))),
+    # Measured with silent gaps (merged records, int8 model): tune 0.37/0.65, 0.78/0.79;
+    # held out 0.39/0.52, 0.54/0.76 (precision counts an unlabelled listed lesson as half
+    # wrong). Before silent gaps red-flag+gap recall was 0.40 tune, 0.31 held out.
+    ("tune", ((0.32, 0.60), (0.70, 0.70))),
+    ("holdout", ((0.34, 0.47), (0.50, 0.65))),
 ])
 def test_precision_and_recall_floors_on_the_labelled_plans(checker, split, floors):
     flagged, covered = Counts(), Counts()
