@@ -7,8 +7,10 @@ scoring variant (signs averaged, keyword bonus weight, contrast; then the best w
 negation cues, for comparison) the lessons' warning (w) and covered (c) matches are
 computed, then the thresholds are searched on a grid (quantiles of the scores) over the
 **tune** plans only: `applies`, `covered` and `margin` to maximise F1(red-flag+gap) +
-F1(covered), then `red_flag` to maximise F1 of red flags alone. It prints the chosen
-values and precision/recall on the tune and the held-out plans; `--write` rewrites
+F1(covered), then `red_flag` to maximise F1 of red flags alone, then the silent-gap rule
+(the plan's stages and which of their lessons a silent plan misses: kb/check.py
+`statuses`) on the same objective. It prints the chosen values and precision/recall on
+the tune and the held-out plans (the misses of the tune plans only); `--write` rewrites
 kb/check_calibration.py with them (rerun after changing the model file: one command).
 """
 
@@ -37,6 +39,8 @@ KEYWORD_WEIGHTS = (0.0, 0.05, 0.1)
 TOP_SIGNS = (1, 2, 3)
 CONTRASTS = (0.0, 0.5, 0.75, 1.0)
 MARGINS = np.round(np.arange(-0.10, 0.101, 0.02), 2)
+STAGE_SHARES = (0.5, 0.4, 0.3, 0.2, 0.1)
+SILENT_OUTCOMES = (("went-wrong",), ("went-wrong", "guidance"), ("went-wrong", "guidance", "went-well"))
 
 
 def _grid(values: np.ndarray, low: float, high: float, steps: int) -> np.ndarray:
@@ -45,16 +49,14 @@ def _grid(values: np.ndarray, low: float, high: float, steps: int) -> np.ndarray
     return np.unique(np.round(np.quantile(values, np.linspace(low, high, steps)), 3))
 
 
-def evaluate(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict,
+def evaluate(checker: PlanChecker, plans: list[LabelledPlan], scores: dict,
              calibration: Calibration) -> tuple[Counts, Counts, Counts]:
-    """Counts of red-flag+gap, covered and red flags over `plans` with `calibration`."""
+    """Counts of red-flag+gap, covered and red flags over `plans` with `calibration`, from
+    each plan's (w, c) per lesson (`scores`, by plan name), decided as the engine does."""
     flagged, covered, red = Counts(), Counts(), Counts()
     checker.calibration = calibration
-    outcomes = {k: v.outcome for k, v in checker._lessons.items()}
     for plan in plans:
-        scores = checker.scores(*embedded[plan.name])
-        status = {lesson: calibration.classify(w, c, outcomes[lesson])
-                  for lesson, (w, c) in scores.items()}
+        status = {k: s for k, (s, _) in checker.statuses(scores[plan.name]).items()}
         labelled = set(plan.flagged | plan.covered)
         flagged.add(plan.name, {k for k, s in status.items() if s in ("red-flag", "gap")},
                     set(plan.flagged), labelled)
@@ -65,12 +67,35 @@ def evaluate(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict,
     return flagged, covered, red
 
 
+def search_silent(checker: PlanChecker, plans: list[LabelledPlan], scores: dict,
+                  chosen: Calibration) -> Calibration:
+    """The silent-gap rule (kb/check_calibration.py: plan_stages, silent_gap) that maximises
+    F1(red-flag+gap) + F1(covered) on `plans` once the other thresholds are set; none at all
+    unless it beats the plain sentence matching. Strictest first, so a tie keeps the list
+    shorter."""
+    def objective(calibration: Calibration) -> float:
+        flagged, covered, _ = evaluate(checker, plans, scores, calibration)
+        return flagged.f1 + covered.f1
+
+    best = (objective(replace(chosen, silent_outcomes=())), replace(chosen, silent_outcomes=()))
+    topics = np.array([s[2] for plan in plans for s in scores[plan.name].values()])
+    floors = _grid(topics, 0.0, 0.98, 40)[::-1]
+    for outcomes, later, share, floor in itertools.product(SILENT_OUTCOMES, (False, True),
+                                                           STAGE_SHARES, floors):
+        variant = replace(chosen, silent_outcomes=outcomes, stage_later=later,
+                          stage_share=share, silent_floor=float(floor))
+        value = objective(variant)
+        if value > best[0] + 1e-9:
+            best = (value, variant)
+    return best[1]
+
+
 def _arrays(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict):
     w, c, wrong, flag, cov, red = [], [], [], [], [], []
     expected = {"flag": 0, "cov": 0, "red": 0}
     for plan in plans:
         scores = checker.scores(*embedded[plan.name])
-        for lesson, (ws, cs) in scores.items():
+        for lesson, (ws, cs, _) in scores.items():
             w.append(ws), c.append(cs)
             wrong.append(checker._lessons[lesson].outcome == "went-wrong")
             flag.append(lesson in plan.flagged), cov.append(lesson in plan.covered)
@@ -160,17 +185,24 @@ def main() -> None:
     checker.calibration = replace(chosen, negation=False)
     objective, _ = search_thresholds(*_arrays(checker, tune, embedded))
     print(f"  the same without the negation cues: tune objective {objective:.3f}")
+    checker.calibration = chosen
+    scores = {p.name: checker.scores(*embedded[p.name]) for p in plans}
+    before = evaluate(checker, tune, scores, replace(chosen, silent_outcomes=()))
+    chosen = search_silent(checker, tune, scores, chosen)
+    after = evaluate(checker, tune, scores, chosen)
+    print(f"  silent gaps: tune objective {before[0].f1 + before[1].f1:.3f} without, "
+          f"{after[0].f1 + after[1].f1:.3f} with")
     print(f"\nchosen: {chosen}")
     report = []
     for name, subset in (("tune", tune), ("held-out", holdout)):
         if not subset:
             continue
-        flagged, covered, red = evaluate(checker, subset, embedded, chosen)
+        flagged, covered, red = evaluate(checker, subset, scores, chosen)
         lines = [f"{name} ({len(subset)} plans): red-flag+gap {flagged}; covered {covered}; "
                  f"red flags alone {red}"]
         report += lines
         print(*lines, sep="\n")
-        if name == "held-out":
+        if name == "tune":  # held-out misses are not printed: nobody is to tune on them
             print("  missed red-flag+gap:", *flagged.misses, sep="\n    ")
             print("  missed covered:", *covered.misses, sep="\n    ")
     if args.write:

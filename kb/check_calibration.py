@@ -5,13 +5,15 @@ Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune pla
 plans reported, never tuned on. Precision counts a listed lesson the labels
 leave out as half a false positive (kb/plan_evaluate.py). Measured at calibration:
 
-- tune (5 plans): red-flag+gap precision 0.41 (labelled only 1.00: 8/8; 23 unlabelled), recall 0.40 (8/20); covered precision 0.78 (labelled only 1.00: 42/42; 24 unlabelled), recall 0.79 (42/53); red flags alone precision 0.67 (labelled only 0.80: 4/5; 2 unlabelled), recall 0.57 (4/7)
-- held-out (5 plans): red-flag+gap precision 0.36 (labelled only 0.82: 9/11; 28 unlabelled), recall 0.31 (9/29); covered precision 0.54 (labelled only 0.85: 28/33; 37 unlabelled), recall 0.76 (28/37); red flags alone precision 0.86 (labelled only 1.00: 6/6; 2 unlabelled), recall 0.43 (6/14)
+- tune (5 plans): red-flag+gap precision 0.37 (labelled only 1.00: 13/13; 44 unlabelled), recall 0.65 (13/20); covered precision 0.78 (labelled only 1.00: 42/42; 24 unlabelled), recall 0.79 (42/53); red flags alone precision 0.67 (labelled only 0.80: 4/5; 2 unlabelled), recall 0.57 (4/7)
+- held-out (5 plans): red-flag+gap precision 0.39 (labelled only 0.88: 15/17; 43 unlabelled), recall 0.52 (15/29); covered precision 0.54 (labelled only 0.85: 28/33; 37 unlabelled), recall 0.76 (28/37); red flags alone precision 0.86 (labelled only 1.00: 6/6; 2 unlabelled), recall 0.43 (6/14)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from kb.vocabulary import STAGES
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class Calibration:
     keyword_depth: int     # sentences per sign that get the keyword bonus (the nearest)
     negation: bool         # a declined covered sign ("we do not propose to…") warns instead
     min_words: int         # shorter plan sentences (headings, labels) are not matched
+    stage_share: float     # a stage is the plan's when this share of the lessons that apply are of it
+    stage_later: bool      # and so are the stages after the plan's first (it heads into them)
+    silent_outcomes: tuple[str, ...]  # outcomes of the lessons a silent plan can miss (gaps)
+    silent_floor: float    # topic from which a lesson of the plan's stage is a silent gap
 
     def classify(self, w: float, c: float, outcome: str) -> str | None:
         """A lesson's status from its best warning (w) and covered (c) match, or None when
@@ -40,5 +46,26 @@ class Calibration:
             return "red-flag"
         return "gap"
 
+    def plan_stages(self, applied: list[str]) -> frozenset[str]:
+        """The plan's stages, from the stages of the lessons that apply to it (one entry per
+        lesson): those with at least `stage_share` of them, and with `stage_later` every
+        stage after the first of those (in the order a programme meets them)."""
+        if not applied:
+            return frozenset()
+        stages = {s for s in set(applied) if applied.count(s) >= self.stage_share * len(applied)}
+        if self.stage_later and stages:
+            order = list(STAGES)
+            stages = set(order[min(order.index(s) for s in stages):])
+        return frozenset(stages)
 
-CALIBRATION = Calibration(applies=0.162, warning=0.15, covered=0.146, margin=0.06, red_flag=0.181, top_signs=2, contrast=0.75, contrast_depth=3, keyword_weight=0.05, keyword_depth=5, negation=True, min_words=4)
+    def silent_gap(self, c: float, topic: float, outcome: str, stage: str,
+                   plan_stages: frozenset[str]) -> bool:
+        """Whether a lesson that no passage of the plan is about is still a gap: it belongs to
+        the plan's stages, has an outcome a plan must answer for, is not foreign to the
+        plan (its `topic` match, kb/check.py, reaches `silent_floor`), and nothing in the
+        plan does what it recommends (c is below `covered`)."""
+        return (stage in plan_stages and outcome in self.silent_outcomes
+                and topic >= self.silent_floor and c < self.covered)
+
+
+CALIBRATION = Calibration(applies=0.162, warning=0.15, covered=0.146, margin=0.06, red_flag=0.181, top_signs=2, contrast=0.75, contrast_depth=3, keyword_weight=0.05, keyword_depth=5, negation=True, min_words=4, stage_share=0.3, stage_later=True, silent_outcomes=('went-wrong',), silent_floor=0.443)

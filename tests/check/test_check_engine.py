@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from ingest.plans import read_plan
+from dataclasses import replace
+
 from kb.check import NOTHING_APPLIES, STATUSES, Plan, PlanPassage
+from kb.check_calibration import CALIBRATION
 from kb.plan_evaluate import PLANS_DIR, Counts, load_plans
 from kb.search import Filters
 
@@ -63,13 +66,50 @@ def test_filters_keep_only_the_stage_case_or_theme_asked_for(checker):
         assert items and all(map(check, items)), filters
 
 
+def test_the_plans_stages_come_from_the_lessons_that_apply():
+    cal = replace(CALIBRATION, stage_share=0.3, stage_later=False)
+    applied = ["procurement"] * 4 + ["strategy"] * 5 + ["operation"]
+    assert cal.plan_stages(applied) == {"procurement", "strategy"}
+    assert cal.plan_stages([]) == frozenset()
+    later = replace(cal, stage_later=True).plan_stages(applied)
+    assert later == {"strategy", "engagement", "procurement", "award-assurance", "mobilisation",
+                     "operation", "termination"}
+    assert replace(cal, stage_later=True).plan_stages(["procurement"] * 3) == {
+        "procurement", "award-assurance", "mobilisation", "operation", "termination"}
+
+
+def test_a_silent_gap_needs_the_plans_stage_an_outcome_a_floor_and_no_cover():
+    cal = replace(CALIBRATION, silent_outcomes=("went-wrong",), silent_floor=0.4)
+    stages = frozenset({"procurement"})
+    assert cal.silent_gap(0.05, 0.45, "went-wrong", "procurement", stages)
+    assert not cal.silent_gap(0.05, 0.45, "went-wrong", "operation", stages)   # other stage
+    assert not cal.silent_gap(0.05, 0.45, "guidance", "procurement", stages)   # other outcome
+    assert not cal.silent_gap(0.05, 0.35, "went-wrong", "procurement", stages)  # foreign
+    assert not cal.silent_gap(cal.covered, 0.45, "went-wrong", "procurement", stages)  # covered
+
+
+def test_a_lesson_of_the_plans_stage_it_is_silent_on_is_a_gap_with_no_place(checker):
+    """The tune procurement strategy lets consortium vehicles bid and never asks for
+    guarantees (labelled a gap); no sentence of it matches the guarantees lesson's signs."""
+    plan = read_plan(PLANS_DIR / "northfield-procurement-strategy.md", max_bytes=10**7)
+    review = checker.check(plan)
+    silent = [i for i in review.items if i.status == "gap" and not i.places]
+    assert "uc-no-parent-company-guarantees" in {i.lesson.id for i in silent}
+    assert all(i.why.startswith("a lesson of the ") for i in silent)
+    # A filter narrows the list, never the plan's stages: the same silent gaps remain.
+    staged = checker.check(plan, filters=Filters.of(stage="award-assurance")).items
+    assert {i.lesson.id for i in staged if not i.places} == {
+        i.lesson.id for i in silent if i.lesson.stage == "award-assurance"}
+
+
 @pytest.mark.parametrize("split, floors", [
     # (red-flag+gap precision, recall), (covered precision, recall): below what
     # bench/check.py measured at calibration (kb/check_calibration.py), as a guard.
-    # Measured (merged records, int8 model): tune 0.41/0.40, 0.78/0.79; held out
-    # 0.36/0.31, 0.54/0.76 (precision counts an unlabelled listed lesson as half wrong).
-    ("tune", ((0.35, 0.30), (0.70, 0.70))),
-    ("holdout", ((0.30, 0.25), (0.50, 0.65))),
+    # Measured with silent gaps (merged records, int8 model): tune 0.37/0.65, 0.78/0.79;
+    # held out 0.39/0.52, 0.54/0.76 (precision counts an unlabelled listed lesson as half
+    # wrong). Before silent gaps red-flag+gap recall was 0.40 tune, 0.31 held out.
+    ("tune", ((0.32, 0.60), (0.70, 0.70))),
+    ("holdout", ((0.34, 0.47), (0.50, 0.65))),
 ])
 def test_precision_and_recall_floors_on_the_labelled_plans(checker, split, floors):
     flagged, covered = Counts(), Counts()
