@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 CHROMIUM := /usr/bin/chromium
-PIP := $(BIN)/python -m pip install --quiet -c requirements.lock
+# pip with one line of progress and its warnings, not its log (tools/pip_progress.py).
+PIP := $(BIN)/python tools/pip_progress.py -c requirements.lock
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup test-setup db run test serve bench clean
