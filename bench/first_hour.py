@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -97,8 +96,10 @@ def main() -> None:
     rate_after = model_rate(texts)
     load_after = os.getloadavg()
     LOG.write_text(transcript)
-    printed = [line.strip() for line in
-               re.split(r"[\r\n]+", transcript[:transcript.find("kb tui")]) if line.strip()]
+    # What stays on the screen: of a line rewritten in place (\r), its last version.
+    printed = [line.rstrip("\r").split("\r")[-1].strip()
+               for line in transcript[:transcript.find("kb tui")].split("\n")]
+    printed = [line for line in printed if line]
     alarming = [line for line in printed if any(word in line.lower() for word in ALARMING)]
     print(f"fresh clone to TUI with `make run`: {first_frame:.0f} s "
           f"(set-up {setup:.0f} s, build {built - setup:.0f} s, TUI {first_frame - built:.1f} s)")
