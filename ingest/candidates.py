@@ -12,8 +12,10 @@ description, less a share of its mean cosine to all of them (a title or a citati
 little like every theme), must reach a floor and lie near the sentence's best theme.
 Those values are in ingest/theme_calibration.py, written by `bench/themes.py --write`
 from the labelled sentences of tests/ingest/themes.yaml (split tune), which reports the
-held-out precision and recall; a sentence about nothing in particular gets no theme, and
-accepting it then asks for one.
+held-out precision and recall: 0.62 and 0.30 on the 75 held-out sentences, against 0.31
+and 0.51 when every sentence got its nearest themes (a title or a shared record sentence
+then got `tax-vat` as readily as anything). A sentence about nothing in particular gets no
+theme, and accepting it then asks for one.
 """
 
 from __future__ import annotations
