@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 CHROMIUM := /usr/bin/chromium
-PIP := $(BIN)/python -m pip install --quiet -c requirements.lock
+# pip with one line of progress and its warnings, not its log (tools/pip_progress.py).
+PIP := $(BIN)/python tools/pip_progress.py -c requirements.lock
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup test-setup db run test serve bench clean
 
 $(STAMP): pyproject.toml requirements.lock
-	@echo "Setting up $(VENV) (once): 70 pinned packages, no torch, about 360 MB; about a minute."
+	@echo "Setting up $(VENV) (once): 73 pinned packages, no torch, 362 MB; a minute or two, more on a busy machine."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(PIP) -e .
 	@$(BIN)/kb model prepare

@@ -54,23 +54,31 @@ ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\
 
 
 class Terminal:
-    """`kb` running in a pseudo-terminal, its screen output read as plain text."""
+    """A command (`kb` on `db` unless told) running in a pseudo-terminal, its screen output
+    read as plain text."""
 
-    def __init__(self, db: Path):
+    def __init__(self, db: Path | None = None, *, command: list[str] | None = None,
+                 cwd: Path | None = None, env: dict[str, str] | None = None):
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor",
-               config.DB_ENV: str(db)}
+        env = {**(os.environ if env is None else env), "TERM": "xterm-256color",
+               "COLORTERM": "truecolor", **({config.DB_ENV: str(db)} if db else {})}
         self.started = time.perf_counter()
-        self.process = subprocess.Popen([KB], stdin=slave, stdout=slave, stderr=slave, env=env,
-                                        close_fds=True, start_new_session=True)
+        self.process = subprocess.Popen(command or [KB], cwd=cwd, stdin=slave, stdout=slave,
+                                        stderr=slave, env=env, close_fds=True,
+                                        start_new_session=True)
         os.close(slave)
         self.text = ""
 
-    def wait_for(self, needle: str, *, after: int = 0) -> float:
+    def wait_for(self, needle: str, *, after: int = 0, timeout: float = TIMEOUT) -> float:
         """Seconds since launch until `needle` is on screen (in output from `after` on)."""
-        deadline = time.perf_counter() + TIMEOUT
+        deadline = time.perf_counter() + timeout
         while needle not in self.text[after:]:
+            if self.process.poll() is not None:
+                self._read()
+                if needle not in self.text[after:]:
+                    raise RuntimeError(f"exited ({self.process.returncode}) before {needle!r}; "
+                                       f"last output: {self.text[-600:]!r}")
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"{needle!r} never appeared; last output: {self.text[-300:]!r}")
             self._read()

@@ -262,7 +262,8 @@ def _print_candidates(rows: list[dict], status: str) -> None:
                                         (f"   {row['case']} · {row['path']}", "dim")))
         tags = Text(f"  {row['id']}  ", style="bold cyan")
         tags.append(f"{row['locator']} · “{row['cue']}” · ", style="dim")
-        tags.append(", ".join(row["themes"]), style="magenta")
+        tags.append(", ".join(row["themes"]) or "no clear theme: give one with --theme",
+                    style="magenta" if row["themes"] else "yellow")
         if row["status"] != "candidate":
             tags.append(f" · {row['status']}" + (f" as {row['lesson']}" if row["lesson"] else ""),
                         style="green" if row["status"] == "accepted" else "red")

@@ -84,6 +84,10 @@ def _accept(db_path, data_dir, candidate_id, title, themes, stage, outcome) -> A
     if stage:
         _check("stage", stage, STAGES)
     _check("outcome", outcome, OUTCOMES)
+    themes = themes or tuple(json.loads(candidate["themes"]))
+    if not themes:  # the tagger tags only what it is sure of (ingest/theme_calibration.py)
+        raise KbError(f"Candidate {candidate_id} has no clear theme: give one or more with "
+                      f"--theme ({', '.join(THEMES)}).")
 
     corpus = read_corpus(data_dir)  # the curated files must be valid before we add to them
     slug = candidate["case"]
@@ -110,8 +114,7 @@ def _accept(db_path, data_dir, candidate_id, title, themes, stage, outcome) -> A
     title = title or _title(candidate["text"])
     lesson_id = _lesson_id(_prefix(own, slug), title, lesson_ids)
     lessons = case_file.setdefault("lessons", _seq([]))
-    lessons.append(_lesson(lesson_id, title, candidate, passage, document,
-                           themes or tuple(json.loads(candidate["themes"])),
+    lessons.append(_lesson(lesson_id, title, candidate, passage, document, themes,
                            stage or candidate["stage"], outcome))
     lessons.yaml_set_comment_before_after_key(
         len(lessons) - 1, indent=2,

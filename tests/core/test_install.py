@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,8 @@ NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "*.db", "*.egg-info", "__py
 
 @pytest.mark.slow
 def test_the_runtime_installs_without_torch_and_searches(tmp_path, built_db):
-    """A fresh virtual environment with the runtime dependencies only, installed by pip from
+    """A fresh virtual environment with the runtime dependencies only, installed as `make
+    setup` installs them (tools/pip_progress.py: pip with a line of progress) from
     the local package cache (the pinned versions of requirements.lock), and the project as
     a wheel, so the shipped tokenizer must be in the package: torch cannot be imported
     there, and `kb search` answers by meaning."""
@@ -28,9 +30,16 @@ def test_the_runtime_installs_without_torch_and_searches(tmp_path, built_db):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python, kb = venv / "bin" / "python", venv / "bin" / "kb"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONS_")}
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-c",
-                    str(source / "requirements.lock"), str(source)],
-                   check=True, env={**env, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}, timeout=900)
+    # As `make setup` runs pip: progress on one line, and nothing alarming (the licence
+    # deprecation banners of a non-SPDX licence, say).
+    setup = subprocess.run([str(python), str(source / "tools" / "pip_progress.py"), "-c",
+                            str(source / "requirements.lock"), str(source)], capture_output=True,
+                           text=True, env={**env, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+                           timeout=900)
+    assert setup.returncode == 0, setup.stdout
+    assert "resolving [1]" in setup.stdout and "installing " in setup.stdout
+    assert re.search(r"installed \d+ packages \(\d+ resolved\) in \d+ s", setup.stdout)
+    assert not re.search(r"licen[cs]e|deprecat|error", setup.stdout, re.IGNORECASE), setup.stdout
 
     for module in ("torch", "sentence_transformers", "transformers", "onnx"):
         probe = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True,

@@ -113,7 +113,7 @@ def test_review_decisions_survive_a_fresh_rebuild(make_ingester, papers, db, dat
     ingested(make_ingester, papers)
     (first, second) = [r[0] for r in rows(db, "select id from candidates order by id limit 2")]
     review.reject(db, data_copy, first)
-    review.accept(db, data_copy, second)
+    review.accept(db, data_copy, second, themes=("procurement",))
     fresh = tmp_path / "fresh.db"
     build(fresh, data_copy)
     assert rows(fresh, "select id, status from candidates where status != 'candidate' "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import sqlite3
 
 import pytest
 
@@ -103,7 +104,7 @@ def test_accepting_with_the_curators_choices(reviewed, db, data_copy):
 def test_accepting_into_a_stub_case_creates_its_case_file(make_ingester, papers, db, data_copy):
     make_ingester().ingest([papers / "board.pdf"], case="north-alliance", date="2020")
     (candidate,) = [r[0] for r in rows(db, "select id from candidates where cue = 'should'")]
-    done = review.accept(db, data_copy, candidate)
+    done = review.accept(db, data_copy, candidate, themes=("procurement",))
     assert done.new_case_file and done.case_file == data_copy / "cases" / "north-alliance.yaml"
     (case,) = [c for c in read_corpus(data_copy).cases if c.case.slug == "north-alliance"]
     assert case.case.name == "North alliance" and case.case.summary.startswith("Not yet recorded")
@@ -120,7 +121,7 @@ def test_rejecting_hides_a_candidate_and_can_be_undone_by_accepting(reviewed, db
     assert [r["id"] for r in review.listing(db, status="rejected")] == [candidate]
     (entry,) = Manifest(data_copy).entries().values()
     assert entry.rejected == [candidate]
-    review.accept(db, data_copy, candidate)
+    review.accept(db, data_copy, candidate, themes=("procurement",))
     (entry,) = Manifest(data_copy).entries().values()
     assert entry.rejected == [] and list(entry.accepted) == [candidate]
 
@@ -145,8 +146,15 @@ def test_what_cannot_be_accepted(reviewed, make_ingester, papers, db, data_copy)
         review.accept(db, data_copy, reviewed["should"], themes=("vat",))
     with pytest.raises(KbError, match="Unknown outcome"):
         review.accept(db, data_copy, reviewed["should"], outcome="fine")
+    untagged = reviewed["should"]
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("update candidates set themes = '[]' where id = ?", [untagged])
+    conn.close()
+    with pytest.raises(KbError, match="has no clear theme: give one or more with --theme"):
+        review.accept(db, data_copy, untagged)
     assert (data_copy / "cases" / "west-london.yaml").read_text() == case_before
-    done = review.accept(db, data_copy, reviewed["should"])
+    done = review.accept(db, data_copy, reviewed["should"], themes=("governance",))
     with pytest.raises(KbError, match=f"already accepted as lesson {done.lesson}"):
         review.accept(db, data_copy, reviewed["should"])
     with pytest.raises(KbError, match=f"is already lesson {done.lesson}"):
@@ -154,7 +162,7 @@ def test_what_cannot_be_accepted(reviewed, make_ingester, papers, db, data_copy)
 
 
 def test_a_recommendation_is_drafted_as_one(reviewed, db, data_copy):
-    done = review.accept(db, data_copy, reviewed["should"])
+    done = review.accept(db, data_copy, reviewed["should"], themes=("procurement",))
     (lesson,) = [l for c in read_corpus(data_copy).cases for l in c.lessons if l.id == done.lesson]
     assert lesson.recommendation == ("Commissioners should appoint an independent chair for "
                                      "the evaluation panel.")
@@ -167,7 +175,7 @@ def test_a_document_without_a_date_can_be_accepted(make_ingester, papers, db, da
     make_ingester().ingest([papers / "board.txt"], case="dudley")
     (undated,) = [r[0] for r in rows(db, "select c.id from candidates c join documents d on "
                                          "d.id = c.document where d.date is null limit 1")]
-    done = review.accept(db, data_copy, undated)
+    done = review.accept(db, data_copy, undated, themes=("procurement",))
     (source,) = [s for s in read_corpus(data_copy).sources if s.id == done.source]
     assert source.date is None and source.reference == "board.txt"
     assert "date:" not in (data_copy / "sources.yaml").read_text().split(f"id: {done.source}")[1]
@@ -178,7 +186,7 @@ def test_a_broken_case_file_is_reported_before_anything_is_written(reviewed, db,
     broken.write_text(broken.read_text().replace("stage: strategy", "stage: someday", 1))
     sources_before = (data_copy / "sources.yaml").read_text()
     with pytest.raises(RecordErrors, match="dudley.yaml, line .*stage"):
-        review.accept(db, data_copy, reviewed["should"])
+        review.accept(db, data_copy, reviewed["should"], themes=("procurement",))
     assert (data_copy / "sources.yaml").read_text() == sources_before
     assert rows(db, "select status from candidates where id = ?", [reviewed["should"]]) == [
         ("candidate",)]
