@@ -30,7 +30,7 @@ from kb.store import write_items
 
 DOCUMENT = {"id": "synthetic", "case": "dudley", "path": "synthetic",
             "title": "Synthetic document", "format": "txt"}
-BATCH = 5000
+BATCH = 20_000  # passages per transaction (and per new segment of the stored index)
 NOISE = 0.6  # Gaussian noise per vector, as a share of a unit vector's length
 
 

@@ -239,7 +239,10 @@ class StoredIndex:
                 keep=None) -> list[tuple[int, float]]:
         """(item rowid, bm25 as FTS5 reports it: negative, lower is better), best first;
         `keep(items) -> bool array` applies the filters before ranking."""
-        stems = list(dict.fromkeys(_stem(t) for t in terms))
+        # Each query word is a phrase of the FTS5 query, so two words with one stem
+        # ("meeting", "meetings") count twice there, and do here.
+        phrases = tokens(" ".join(terms))
+        stems = list(dict.fromkeys(phrases))
         if not stems or not self.documents:
             return []
         rows: dict[str, list[tuple]] = {}
@@ -251,7 +254,7 @@ class StoredIndex:
         for term, found in rows.items():
             hits = sum(len(p) // 4 for _, p, _, _ in found)
             value = np.log((self.documents - hits + 0.5) / (hits + 0.5))
-            idf[term] = value if value > 0 else 1e-6
+            idf[term] = (value if value > 0 else 1e-6) * phrases.count(term)
         best: list[tuple[int, float]] = []
         by_segment: dict[int, list[tuple]] = {}
         for term, found in rows.items():
