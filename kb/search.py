@@ -456,7 +456,11 @@ class SearchEngine:
             if self._common is None:
                 (documents,) = self.conn.execute("select count(*) from items").fetchone()
                 frequencies = {}
-                if documents >= CommonTerms.MIN_DOCUMENTS:
+                if self.stored is not None:
+                    # fts5vocab would read every doclist of the FTS index (seconds at 1M
+                    # passages); the postings' lengths are in their rows' headers.
+                    frequencies = self.stored.frequencies()
+                elif documents >= CommonTerms.MIN_DOCUMENTS:
                     frequencies = dict(self.conn.execute("select term, doc from items_fts_vocab"))
                 self._common = CommonTerms(frequencies, documents)
             return self._common

@@ -74,10 +74,12 @@ def _graph(dimensions: int):
                  expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
 
 
-def _restore(blob: bytes):
+def _restore(blob: bytes, *, view: bool = False):
+    """The usearch index stored in `blob`: a view of its bytes for reading (the engine holds
+    one copy of the graph, not two), or a copy that a writer can add to."""
     from usearch.index import Index
 
-    graph = Index.restore(blob)
+    graph = Index.restore(blob, view=view)
     graph.expansion_search = EXPANSION_SEARCH
     return graph
 
@@ -215,6 +217,7 @@ class _Segment:
     items: np.ndarray      # item rowids, ascending
     lengths: np.ndarray    # tokens in title and text of each
     graph: object          # usearch Index over the segment's vectors, keyed by item rowid
+    blob: bytes            # the stored graph the index is a view of (no second copy)
 
 
 class StoredIndex:
@@ -224,12 +227,17 @@ class StoredIndex:
         self._conn = conn
         self.segments = [
             _Segment(segment, np.frombuffer(items, np.int64), np.frombuffer(lengths, np.uint32),
-                     _restore(graph))
+                     _restore(graph, view=True), graph)
             for segment, items, lengths, graph in conn.execute(
                 "select segment, items, lengths, graph from search_segments order by segment")]
         self.documents = sum(len(s.items) for s in self.segments)
         total = sum(int(s.lengths.sum(dtype=np.int64)) for s in self.segments)
         self._average = total / self.documents if self.documents else 1.0
+
+    def frequencies(self) -> dict[str, int]:
+        """How many items hold each term (items removed since the last merge included)."""
+        return dict(self._conn.execute(
+            "select term, sum(length(positions)) / 4 from search_postings group by term"))
 
     @staticmethod
     def present(conn: sqlite3.Connection) -> bool:
