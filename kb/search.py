@@ -1,9 +1,12 @@
 """The search engine: keyword (FTS5 bm25), semantic (cosine) and hybrid (a learned blend).
 
 One engine serves the CLI, the TUI and Datasette, so a query ranks, scores, explains and
-abstains the same everywhere. It reads the database read-only, keeps the vectors in one
-float32 matrix (a brute-force scan over 100k × 384 takes milliseconds: no vector index
-needed at this size), and reloads by itself when a build or an ingest changes the file.
+abstains the same everywhere. It reads the database read-only and reloads by itself when a
+build or an ingest changes the file. Below kb.segments.MIN_ITEMS items it keeps the
+vectors in one float32 matrix scanned exhaustively and ranks keywords with FTS5's bm25;
+past it, the writers keep a stored index inside the file (kb/segments.py: keyword postings
+scored as FTS5 scores them, int8 HNSW graphs for vector candidates whose cosines are then
+computed from their float32 vectors), and the engine reads that instead.
 
 A search parses what was typed once into a `Query` (kb/query.py): normalised, misspellings
 corrected against the index (kb/spelling.py), expanded with the glossary and, for the
@@ -48,6 +51,9 @@ TITLE_WEIGHT = 4.0  # bm25 weight of an item's title against its text
 # Vector candidates fetched from the stored index (kb/segments.py) per query, at least: with
 # the HNSW graph's expansion of 128, recall at 10 of the exhaustive ranking ≥ 0.99.
 NEAREST = 100
+# A filter that leaves at most this many items is ranked exactly over them: reading their
+# float32 vectors costs less than searching the graph ever deeper for allowed neighbours.
+EXACT_FILTERED = 20_000
 
 
 class Ranked(NamedTuple):
@@ -300,11 +306,9 @@ class SearchEngine:
         return _Parts(items=np.array(items, dtype=np.int64), names=names,
                       vectors=from_blobs(vectors, self.dimensions))
 
-    def _keep(self, filters: Filters) -> Callable[[np.ndarray], np.ndarray] | None:
-        """For the stored index: which of some item rowids the filters allow (None: all).
-        The allowed rowids are read once per filter and connection."""
-        if not filters:
-            return None
+    def _allowed_items(self, filters: Filters) -> np.ndarray:
+        """The rowids of the items `filters` allow, ascending; read once per filter and
+        connection."""
         with self._lock:
             allowed = self._allowed.get(filters)
             if allowed is None:
@@ -312,6 +316,13 @@ class SearchEngine:
                 allowed = self._allowed[filters] = np.fromiter(
                     (r[0] for r in self.conn.execute(
                         f"select item from items where 1 {where} order by item", params)), np.int64)
+            return allowed
+
+    def _keep(self, filters: Filters) -> Callable[[np.ndarray], np.ndarray] | None:
+        """For the stored index: which of some item rowids the filters allow (None: all)."""
+        if not filters:
+            return None
+        allowed = self._allowed_items(filters)
 
         def keep(items: np.ndarray) -> np.ndarray:
             at = np.minimum(np.searchsorted(allowed, items), max(len(allowed) - 1, 0))
@@ -541,7 +552,7 @@ class SearchEngine:
         lessons = np.array(sorted(best, key=lambda i: -best[i]), dtype=np.int64)
         if keep is not None:
             lessons = lessons[keep(lessons)]
-        candidates = stored.nearest(vector, max(depth, NEAREST), keep)
+        candidates = self._nearest(vector, max(depth, NEAREST), filters)
         rowids, vectors = stored.vectors([*candidates, *lessons[:depth].tolist(), *also],
                                          self.dimensions)
         cosines = vectors @ vector
@@ -550,6 +561,15 @@ class SearchEngine:
             excluded = ~keep(rowids)
             cosines[excluded] = closest[excluded] = -np.inf
         return rowids, cosines, closest
+
+    def _nearest(self, vector: np.ndarray, count: int, filters: Filters) -> list[int]:
+        """Candidate rowids from the stored index: the graph's nearest, or every allowed
+        item when a filter leaves few (EXACT_FILTERED)."""
+        if filters:
+            allowed = self._allowed_items(filters)
+            if len(allowed) <= EXACT_FILTERED:
+                return allowed.tolist()
+        return self.stored.nearest(vector, count, self._keep(filters))
 
     def _vector(self, query: Query) -> np.ndarray:
         """The query's vector (the last one is kept: the why line asks for it again)."""
@@ -585,10 +605,9 @@ class SearchEngine:
             found, vector = stored.vectors([row[0]], self.dimensions)
             if not len(found):
                 return []
-            allow = self._keep(filters)
-            rowids, vectors = stored.vectors(stored.nearest(vector[0], max(limit, NEAREST), allow)
+            rowids, vectors = stored.vectors(self._nearest(vector[0], max(limit, NEAREST), filters)
                                              + self._related_rowids(kind, id), self.dimensions)
-            scores, keep = vectors @ vector[0], allow(rowids)
+            scores, keep = vectors @ vector[0], self._keep(filters)(rowids)
         keep &= rowids != row[0]
         scores = np.where(keep, scores, -np.inf)
         for rowid in self._related_rowids(kind, id):
