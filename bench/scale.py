@@ -80,7 +80,8 @@ def kb_warm(db: Path, embedder, queries: list[str]) -> dict[str, float]:
     engine = SearchEngine(db, embedder=embedder)
     started = time.perf_counter()
     engine.search("warm up", mode="hybrid")
-    print(f"kb: first hybrid search of a new engine (loads the index) {time.perf_counter() - started:.2f} s")
+    print(f"kb: first hybrid search of a new engine (loads the index) "
+          f"{time.perf_counter() - started:.2f} s", flush=True)
     out = {}
     for mode in MODES:
         times = []
@@ -100,7 +101,7 @@ def kb_warm(db: Path, embedder, queries: list[str]) -> dict[str, float]:
         engine._keyword(parsed, 50, Filters())
         parts["keyword side"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        engine._cosines(parsed, Filters())
+        engine._cosines(parsed, Filters(), 50)
         parts["vector side"].append(time.perf_counter() - started)
     out.update({name: median_ms(t) for name, t in parts.items()})
     out["recall@10"] = vector_recall(engine, queries)
