@@ -95,3 +95,42 @@ def test_ingest_adds_a_segment_and_removal_takes_passages_out(padded, embedder, 
     assert first_new > before  # a removed item's rowid is never given to a new one
     engine.refresh()
     assert "wombat" in engine.search("wombat quokka", mode="hybrid").hits[0].text.lower()
+
+
+def test_a_failure_while_indexing_leaves_the_database_as_it_was(padded, embedder, tmp_path,
+                                                                 monkeypatch):
+    """The segment is written by the ingest's own transaction: if indexing fails, the
+    document's rows go too, and the next ingest indexes it whole."""
+    from ingest.pipeline import Ingester
+
+    db = tmp_path / "lessons.db"
+    shutil.copy(padded, db)
+
+    def counts():
+        with sqlite3.connect(db) as conn:
+            return [conn.execute(f"select count(*) from {t}").fetchone()[0]
+                    for t in ("items", "passages", "search_segments", "search_postings")]
+
+    before = counts()
+    document = tmp_path / "platypus.txt"
+    document.write_text("The platypus board agreed the integrated care contract.\n")
+    data = tmp_path / "data"
+    data.mkdir()
+
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(segments, "_write_segment", broken)
+    ingester = Ingester(db, data, embedder=embedder)
+    try:
+        report = ingester.ingest([document], case="dudley")
+    except OSError:
+        report = None
+    assert report is None or report.failed
+    assert counts() == before
+    monkeypatch.undo()
+    assert not ingester.ingest([document], case="dudley").failed
+    ingester.close()
+    assert counts()[0] == before[0] + 1
+    assert "platypus" in SearchEngine(db, embedder=embedder).search(
+        "platypus", mode="keyword").hits[0].text.lower()
