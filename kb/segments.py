@@ -201,15 +201,21 @@ def _live(conn: sqlite3.Connection, low: int, high: int) -> np.ndarray:
 
 def _vectors(conn: sqlite3.Connection, items: np.ndarray, dimensions: int) -> np.ndarray:
     """The stored float32 vectors of `items`, in that order."""
+    found = _stored_vectors(conn, items.tolist())
+    return np.frombuffer(b"".join(found[i] for i in items.tolist()),
+                         dtype=DTYPE).reshape(-1, dimensions)
+
+
+def _stored_vectors(conn: sqlite3.Connection, ids: list[int]) -> dict[int, bytes]:
+    """Item rowid → its float32 vector's bytes, for those of `ids` still in `items`."""
     found: dict[int, bytes] = {}
-    ids = items.tolist()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
         found.update(conn.execute(
             "select items.item, embeddings.vector from items join embeddings on "
             "embeddings.kind = items.kind and embeddings.id = items.id "
             f"where items.item in ({', '.join('?' * len(chunk))})", chunk))
-    return np.frombuffer(b"".join(found[i] for i in ids), dtype=DTYPE).reshape(-1, dimensions)
+    return found
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -313,14 +319,8 @@ class StoredIndex:
         rowids = np.array(sorted(set(items)), dtype=np.int64)
         if not len(rowids):
             return rowids, np.empty((0, dimensions), np.float32)
-        found: dict[int, bytes] = {}
         ids = rowids.tolist()
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
-            found.update(self._conn.execute(
-                "select items.item, embeddings.vector from items join embeddings on "
-                "embeddings.kind = items.kind and embeddings.id = items.id "
-                f"where items.item in ({', '.join('?' * len(chunk))})", chunk))
+        found = _stored_vectors(self._conn, ids)
         rowids = np.array([i for i in ids if i in found], dtype=np.int64)
         return rowids, np.frombuffer(b"".join(found[i] for i in rowids.tolist()),
                                      dtype=DTYPE).reshape(-1, dimensions)
