@@ -26,6 +26,7 @@ from kb.glossary import META_KEY as GLOSSARY_META
 from kb.neighbours import word_items
 from kb.signs import sign_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
+from kb import segments
 from kb.store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
 from ingest.casefiles import Corpus, read_corpus
 from ingest.manifest import Manifest
@@ -131,6 +132,7 @@ def _build(db_path: Path, data_dir: Path, force: bool, model_dir: Path | None,
                 advance = (lambda n: progress(advance=n)) if progress else None
                 report.embed = store.store(db, items, plan, progress=advance)
                 report.words = store.store(db, words, word_plan, progress=advance)
+                segments.update(db.conn)
                 create_search_indexes(db)
                 db["meta"].insert_all([
                     {"key": "schema_version", "value": str(SCHEMA_VERSION)},

@@ -40,6 +40,7 @@ from kb.database import connect_readonly, read_meta, recover, writer_lock
 from kb.embeddings import (Embedder, check_same_model, load_embedder, model_name,
                            resolve_model_dir)
 from kb.errors import DatabaseError, KbError
+from kb import segments
 from kb.store import EmbeddingStore, write_items
 
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -231,6 +232,7 @@ class Ingester:
             documents.write(self.db, prepared)
             write_items(self.db, items)
             self.store.write(self.db, items, vectors)
+            segments.update(self.db.conn)
         if new_case:
             self.report.new_cases.append(case)
         self.report.embedded += embedded.embedded

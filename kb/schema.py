@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 4  # 4: source standing, evidence kind, lesson strength, redirects
+SCHEMA_VERSION = 5  # 4: source standing, evidence kind, lesson strength, redirects; 5: the stored search index (kb/segments.py)
 
 TABLES: dict[str, dict] = {
     "meta": dict(columns={"key": str, "value": str}, pk="key"),
@@ -70,6 +70,15 @@ TABLES: dict[str, dict] = {
     "embeddings": dict(columns={
         "kind": str, "id": str, "model": str, "content_hash": str, "vector": bytes},
         pk=("kind", "id")),
+    # The stored search index of a large database (kb/segments.py): per segment, its item
+    # rowids, their lengths in tokens and an int8 HNSW graph of their vectors; per (term,
+    # segment), the postings. Empty below kb.segments.MIN_ITEMS items.
+    "search_segments": dict(columns={
+        "segment": int, "size": int, "last": int, "items": bytes, "lengths": bytes,
+        "graph": bytes}, pk="segment"),
+    "search_postings": dict(columns={
+        "term": str, "segment": int, "positions": bytes, "title": bytes, "text": bytes},
+        pk=("term", "segment")),
 }
 
 # Full-text indexes: the search engine's (items) and Datasette's per-table search boxes.

@@ -1,9 +1,12 @@
 """The search engine: keyword (FTS5 bm25), semantic (cosine) and hybrid (a learned blend).
 
 One engine serves the CLI, the TUI and Datasette, so a query ranks, scores, explains and
-abstains the same everywhere. It reads the database read-only, keeps the vectors in one
-float32 matrix (a brute-force scan over 100k × 384 takes milliseconds: no vector index
-needed at this size), and reloads by itself when a build or an ingest changes the file.
+abstains the same everywhere. It reads the database read-only and reloads by itself when a
+build or an ingest changes the file. Below kb.segments.MIN_ITEMS items it keeps the
+vectors in one float32 matrix scanned exhaustively and ranks keywords with FTS5's bm25;
+past it, the writers keep a stored index inside the file (kb/segments.py: keyword postings
+scored as FTS5 scores them, int8 HNSW graphs for vector candidates whose cosines are then
+computed from their float32 vectors), and the engine reads that instead.
 
 A search parses what was typed once into a `Query` (kb/query.py): normalised, misspellings
 corrected against the index (kb/spelling.py), expanded with the glossary and, for the
@@ -25,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -38,12 +41,28 @@ from kb.glossary import META_KEY as GLOSSARY_META, Glossary
 from kb.items import PART_KIND
 from kb.neighbours import KIND as WORD_KIND, Neighbours
 from kb.query import MAX_QUERY_CHARS, CommonTerms, Query, clean_query, fts_query, stem, terms
+from kb.segments import StoredIndex
 from kb.spelling import Speller
 
 __all__ = ["MODES", "MAX_QUERY_CHARS", "Filters", "Hit", "Results", "SearchEngine", "open_engine"]
 
 MODES = ("hybrid", "semantic", "keyword")
 TITLE_WEIGHT = 4.0  # bm25 weight of an item's title against its text
+# Vector candidates fetched from the stored index (kb/segments.py) per query, at least: with
+# the HNSW graph's expansion of 128, recall at 10 of the exhaustive ranking ≥ 0.99.
+NEAREST = 100
+# A filter that leaves at most this many items is ranked exactly over them: reading their
+# float32 vectors costs less than searching the graph ever deeper for allowed neighbours.
+EXACT_FILTERED = 20_000
+
+
+class Ranked(NamedTuple):
+    """One ranked item: its rowid, relevance on the one scale, and what it was scored from."""
+    item: int
+    score: float
+    cosine: float
+    keyword: float
+    part: float  # cosine of its closest lesson part (its own cosine when it has none)
 
 
 @dataclass
@@ -135,24 +154,38 @@ class Results:
 
 
 @dataclass
+class _Parts:
+    """The lessons' parts (kb/items.py): each part's vector, its name and its lesson's rowid."""
+
+    items: np.ndarray
+    names: list[str]
+    vectors: np.ndarray
+
+    def best(self, vector: np.ndarray) -> dict[int, float]:
+        """Each lesson's best part cosine with `vector`, by lesson rowid."""
+        best: dict[int, float] = {}
+        for item, cosine in zip(self.items.tolist(), (self.vectors @ vector).tolist()):
+            if cosine > best.get(item, -np.inf):
+                best[item] = cosine
+        return best
+
+
+@dataclass
 class _Index:
-    """What the engine holds in memory for one version of the database file."""
+    """The vectors in memory, for a database below kb.segments.MIN_ITEMS items."""
 
     rowids: np.ndarray                 # item rowid of each matrix row
     matrix: np.ndarray                 # (n, dims) float32, L2-normalised
     columns: dict[str, np.ndarray]     # kind, case, stage, outcome, strength per matrix row
     themes: list[frozenset[str]] = field(default_factory=list)
-    # The lessons' parts (kb/items.py): each part's vector, name and its lesson's matrix row.
-    parts: np.ndarray = field(default_factory=lambda: np.empty((0, 1), dtype=np.float32))
-    part_names: list[str] = field(default_factory=list)
     part_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
-    def closest(self, cosines: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    def closest(self, cosines: np.ndarray, vector: np.ndarray, parts: _Parts) -> np.ndarray:
         """Each item's best cosine over its whole text and its parts (field-level
         matching: a question can be close to one part of a lesson and far from the rest)."""
         closest = cosines.copy()
         if len(self.part_rows):
-            np.maximum.at(closest, self.part_rows, self.parts @ vector)
+            np.maximum.at(closest, self.part_rows, parts.vectors @ vector)
         return closest
 
     def mask(self, filters: Filters) -> np.ndarray | None:
@@ -183,6 +216,10 @@ class SearchEngine:
         self.conn = connect_readonly(self.db_path)
         self.meta = read_meta(self.conn)
         self._index: _Index | None = None
+        self._parts: _Parts | None = None
+        self._stored: StoredIndex | None = None
+        self._stored_present = StoredIndex.present(self.conn)
+        self._allowed: dict[Filters, np.ndarray] = {}
         self._common: CommonTerms | None = None
         self._neighbours: Neighbours | None = None
         self._glossary: Glossary | None = None
@@ -206,11 +243,29 @@ class SearchEngine:
         return int(self.meta.get("dimensions") or 0) or 1
 
     @property
+    def stored(self) -> StoredIndex | None:
+        """The stored search index of a large database (kb/segments.py), or None: then
+        the vectors are held in memory (`index`) and keywords ranked by FTS5."""
+        if not self._stored_present:
+            return None
+        with self._lock:
+            if self._stored is None:
+                self._stored = StoredIndex(self.conn)
+            return self._stored
+
+    @property
     def index(self) -> _Index:
         with self._lock:
             if self._index is None:
                 self._index = self._load_index()
             return self._index
+
+    @property
+    def parts(self) -> _Parts:
+        with self._lock:
+            if self._parts is None:
+                self._parts = self._load_parts()
+            return self._parts
 
     def _load_index(self) -> _Index:
         """Read every vector into one preallocated matrix, row by row, so that loading
@@ -225,31 +280,57 @@ class SearchEngine:
         themes: list[frozenset[str]] = []
         cursor = self.conn.execute(
             "select items.item, items.kind, items.\"case\", items.stage, items.outcome, "
-            "items.strength, items.themes, embeddings.vector, items.id from items join embeddings "
+            "items.strength, items.themes, embeddings.vector from items join embeddings "
             "on embeddings.kind = items.kind and embeddings.id = items.id "
             "order by items.item")
-        lessons: dict[str, int] = {}  # lesson id → matrix row
-        for n, (item, kind, case, stage, outcome, strength, item_themes, vector,
-                id) in enumerate(cursor):
+        for n, (item, kind, case, stage, outcome, strength, item_themes,
+                vector) in enumerate(cursor):
             rowids[n] = item
-            if kind == "lesson":
-                lessons[id] = n
             matrix[n] = np.frombuffer(vector, dtype=DTYPE)
             for name, value in zip(values, (kind, case, stage, outcome, strength)):
                 values[name].append(value or "")
             themes.append(frozenset(json.loads(item_themes or "[]")))
-        names, rows, vectors = [], [], []
+        return _Index(rowids=rowids, matrix=matrix, themes=themes,
+                      columns={name: np.array(v, dtype=object) for name, v in values.items()},
+                      part_rows=np.searchsorted(rowids, self.parts.items))
+
+    def _load_parts(self) -> _Parts:
+        lessons = dict(self.conn.execute(
+            "select items.id, items.item from items join embeddings on embeddings.kind = "
+            "items.kind and embeddings.id = items.id where items.kind = 'lesson'"))
+        names, items, vectors = [], [], []
         for id, vector in self.conn.execute("select id, vector from embeddings where kind = ? "
                                             "order by id", [PART_KIND]):
             lesson, _, name = id.partition("#")
             if lesson in lessons:
                 names.append(name)
-                rows.append(lessons[lesson])
+                items.append(lessons[lesson])
                 vectors.append(vector)
-        return _Index(rowids=rowids, matrix=matrix, themes=themes,
-                      columns={name: np.array(v, dtype=object) for name, v in values.items()},
-                      parts=from_blobs(vectors, self.dimensions), part_names=names,
-                      part_rows=np.array(rows, dtype=np.int64))
+        return _Parts(items=np.array(items, dtype=np.int64), names=names,
+                      vectors=from_blobs(vectors, self.dimensions))
+
+    def _allowed_items(self, filters: Filters) -> np.ndarray:
+        """The rowids of the items `filters` allow, ascending; read once per filter and
+        connection."""
+        with self._lock:
+            allowed = self._allowed.get(filters)
+            if allowed is None:
+                where, params = _filter_sql(filters)
+                allowed = self._allowed[filters] = np.fromiter(
+                    (r[0] for r in self.conn.execute(
+                        f"select item from items where 1 {where} order by item", params)), np.int64)
+            return allowed
+
+    def _keep(self, filters: Filters) -> Callable[[np.ndarray], np.ndarray] | None:
+        """For the stored index: which of some item rowids the filters allow (None: all)."""
+        if not filters:
+            return None
+        allowed = self._allowed_items(filters)
+
+        def keep(items: np.ndarray) -> np.ndarray:
+            at = np.minimum(np.searchsorted(allowed, items), max(len(allowed) - 1, 0))
+            return allowed[at] == items if len(allowed) else np.zeros(len(items), bool)
+        return keep
 
     # -- the model ------------------------------------------------------------------
     @property
@@ -302,9 +383,9 @@ class SearchEngine:
     def _answered(self, query: Query, mode: str, ranked: list[tuple]) -> bool:
         if not ranked:
             return False
-        cosine = max(r[2] for r in ranked)  # the candidates hold the best by each measure
-        part = max(r[4] for r in ranked)
-        covered = self.coverage(query, [r[0] for r in ranked[:relevance.COVERAGE_HITS]])
+        cosine = max(r.cosine for r in ranked)  # the candidates hold the best by each measure
+        part = max(r.part for r in ranked)
+        covered = self.coverage(query, [r.item for r in ranked[:relevance.COVERAGE_HITS]])
         return relevance.answered(mode, cosine, covered, part)
 
     def coverage(self, query: Query, items: list[int]) -> float:
@@ -357,31 +438,30 @@ class SearchEngine:
             return self._cases
 
     def rank(self, query: Query, mode: str, depth: int,
-             filters: Filters = Filters()) -> list[tuple[int, float, float, float, float]]:
-        """(item rowid, relevance, cosine, keyword score, closest-part cosine), best first:
-        the mode's own ranking, on the one relevance scale."""
+             filters: Filters = Filters()) -> list[Ranked]:
+        """The mode's own ranking on the one relevance scale, best first."""
         keyword = dict(self._keyword(query, depth, filters)) if mode != "semantic" else {}
         if mode == "keyword":
-            scored = [(item, relevance.relevance(mode, 0.0, kw, 0.0), 0.0, kw, 0.0)
+            scored = [Ranked(item, relevance.relevance(mode, 0.0, kw, 0.0), 0.0, kw, 0.0)
                       for item, kw in keyword.items()]
         else:
-            index = self.index
-            if not len(index.rowids):
+            rowids, cosines, closest = self._cosines(query, filters, depth, list(keyword))
+            if not len(rowids):
                 return []
-            cosines, closest = self._cosines(query, filters)
             top = min(depth, len(cosines))
             rows = set(np.argpartition(-cosines, top - 1)[:top].tolist())
             rows.update(np.argpartition(-closest, top - 1)[:top].tolist())
-            rows.update(np.searchsorted(index.rowids, list(keyword)).tolist())
+            rows.update(np.searchsorted(rowids, list(keyword)).tolist())
             scored = []
             for row in rows:
                 cosine, part = float(cosines[row]), float(closest[row])
                 if not np.isfinite(cosine):
                     continue
-                item = int(index.rowids[row])
+                item = int(rowids[row])
                 kw = keyword.get(item, 0.0)
-                scored.append((item, relevance.relevance(mode, cosine, kw, part), cosine, kw, part))
-        scored.sort(key=lambda r: (-r[1], r[0]))
+                scored.append(Ranked(item, relevance.relevance(mode, cosine, kw, part),
+                                     cosine, kw, part))
+        scored.sort(key=lambda r: (-r.score, r.item))
         return scored[:depth]
 
     @property
@@ -390,7 +470,11 @@ class SearchEngine:
             if self._common is None:
                 (documents,) = self.conn.execute("select count(*) from items").fetchone()
                 frequencies = {}
-                if documents >= CommonTerms.MIN_DOCUMENTS:
+                if self.stored is not None:
+                    # fts5vocab would read every doclist of the FTS index (seconds at 1M
+                    # passages); the postings' lengths are in their rows' headers.
+                    frequencies = self.stored.frequencies()
+                elif documents >= CommonTerms.MIN_DOCUMENTS:
                     frequencies = dict(self.conn.execute("select term, doc from items_fts_vocab"))
                 self._common = CommonTerms(frequencies, documents)
             return self._common
@@ -432,7 +516,14 @@ class SearchEngine:
             return self._neighbours
 
     def _keyword(self, query: Query, depth: int, filters: Filters) -> list[tuple[int, float]]:
-        match = fts_query(self.common_terms.prune(query.keyword_terms))
+        words = self.common_terms.prune(query.keyword_terms)
+        if self.stored is not None:
+            # Twice as deep: a passage removed since the last merge is still in its
+            # segment's postings, and is dropped here.
+            rows = self.stored.keyword(words, TITLE_WEIGHT, 2 * depth, self._keep(filters))
+            live = self._existing([item for item, _ in rows])
+            return [(item, -bm25 / (1.0 - bm25)) for item, bm25 in rows if item in live][:depth]
+        match = fts_query(words)
         if match is None:
             return []
         where, params = _filter_sql(filters)
@@ -445,18 +536,54 @@ class SearchEngine:
         # bm25 is negative, lower-is-better and unbounded: report x / (1 + x) in 0–1.
         return [(item, -bm25 / (1.0 - bm25)) for item, bm25 in rows]
 
-    def _cosines(self, query: Query, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
-        """The query's cosine with every item, and with its closest part (-inf where a
-        filter excludes the item)."""
+    def _cosines(self, query: Query, filters: Filters, depth: int,
+                 also: list[int] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(item rowids, the query's cosine with each, and with its closest part), -inf
+        where a filter excludes the item: every item from the matrix in memory; from the
+        stored index, the nearest `depth` (at least NEAREST) by its graph, the lessons
+        whose parts are closest, and `also`, each scored from its float32 vector."""
         vector = self._vector(query)
-        index = self.index
-        cosines = index.matrix @ vector
-        closest = index.closest(cosines, vector)
-        keep = index.mask(filters)
+        stored = self.stored
+        if stored is None:
+            index = self.index
+            cosines = index.matrix @ vector
+            closest = index.closest(cosines, vector, self.parts)
+            keep = index.mask(filters)
+            if keep is not None:
+                cosines = np.where(keep, cosines, -np.inf)
+                closest = np.where(keep, closest, -np.inf)
+            return index.rowids, cosines, closest
+        keep = self._keep(filters)
+        best = self.parts.best(vector)
+        lessons = np.array(sorted(best, key=lambda i: -best[i]), dtype=np.int64)
         if keep is not None:
-            cosines = np.where(keep, cosines, -np.inf)
-            closest = np.where(keep, closest, -np.inf)
-        return cosines, closest
+            lessons = lessons[keep(lessons)]
+        candidates = self._nearest(vector, max(depth, NEAREST), filters)
+        rowids, vectors = stored.vectors([*candidates, *lessons[:depth].tolist(), *also],
+                                         self.dimensions)
+        cosines = vectors @ vector
+        closest = np.maximum(cosines, np.array([best.get(i, -np.inf) for i in rowids.tolist()]))
+        if keep is not None:
+            excluded = ~keep(rowids)
+            cosines[excluded] = closest[excluded] = -np.inf
+        return rowids, cosines, closest
+
+    def _existing(self, items: list[int]) -> set[int]:
+        """Which of `items` are still rows of `items`."""
+        if not items:
+            return set()
+        with self._lock:
+            return {r[0] for r in self.conn.execute(
+                f"select item from items where item in ({', '.join('?' * len(items))})", items)}
+
+    def _nearest(self, vector: np.ndarray, count: int, filters: Filters) -> list[int]:
+        """Candidate rowids from the stored index: the graph's nearest, or every allowed
+        item when a filter leaves few (EXACT_FILTERED)."""
+        if filters:
+            allowed = self._allowed_items(filters)
+            if len(allowed) <= EXACT_FILTERED:
+                return allowed.tolist()
+        return self.stored.nearest(vector, count, self._keep(filters))
 
     def _vector(self, query: Query) -> np.ndarray:
         """The query's vector (the last one is kept: the why line asks for it again)."""
@@ -471,26 +598,38 @@ class SearchEngine:
         """Items closest in meaning to one item: its curated `related` links first, then the
         nearest neighbours; by default only from other cases ("the same lesson elsewhere")."""
         self.refresh()
-        index = self.index
         row = self.conn.execute("select item, \"case\" from items where kind = ? and id = ?",
                                 [kind, id]).fetchone()
         if row is None:
             return []
-        position = int(np.searchsorted(index.rowids, row[0]))
-        if position >= len(index.rowids) or index.rowids[position] != row[0]:
-            return []
-        scores = index.matrix @ index.matrix[position]
-        keep = np.isin(index.columns["kind"], list(kinds))
-        keep &= index.rowids != row[0]
+        filters = Filters.of(kind=kinds)
         if other_cases:
-            keep &= index.columns["case"] != row[1]
+            others = {c for (c,) in self.conn.execute(
+                "select distinct \"case\" from items where \"case\" != ?", [row[1]])}
+            filters = Filters.of(kind=kinds, case=others or {""})
+        stored = self.stored
+        if stored is None:
+            index = self.index
+            position = int(np.searchsorted(index.rowids, row[0]))
+            if position >= len(index.rowids) or index.rowids[position] != row[0]:
+                return []
+            rowids, scores = index.rowids, index.matrix @ index.matrix[position]
+            keep = index.mask(filters)
+        else:
+            found, vector = stored.vectors([row[0]], self.dimensions)
+            if not len(found):
+                return []
+            rowids, vectors = stored.vectors(self._nearest(vector[0], max(limit, NEAREST), filters)
+                                             + self._related_rowids(kind, id), self.dimensions)
+            scores, keep = vectors @ vector[0], self._keep(filters)(rowids)
+        keep &= rowids != row[0]
         scores = np.where(keep, scores, -np.inf)
         for rowid in self._related_rowids(kind, id):
-            at = np.searchsorted(index.rowids, rowid)
-            if at < len(index.rowids) and index.rowids[at] == rowid and keep[at]:
+            at = np.searchsorted(rowids, rowid)
+            if at < len(rowids) and rowids[at] == rowid and keep[at]:
                 scores[at] = 2.0  # curated links rank above any cosine
         order = [i for i in np.argsort(-scores)[:limit] if np.isfinite(scores[i])]
-        ranked = [(int(index.rowids[i]), float(min(scores[i], 1.0))) for i in order]
+        ranked = [Ranked(int(rowids[i]), float(min(scores[i], 1.0)), 0.0, 0.0, 0.0) for i in order]
         return self._hits(ranked, None)
 
     def _related_rowids(self, kind: str, id: str) -> list[int]:
@@ -502,26 +641,25 @@ class SearchEngine:
                 "join items on items.kind = 'lesson' and items.id = json_each.value "
                 "where lessons.id = ?", [id])]
 
-    def _hits(self, ranked: list[tuple], query: Query | None) -> list[Hit]:
+    def _hits(self, ranked: list[Ranked], query: Query | None) -> list[Hit]:
         if not ranked:
             return []
-        rowids = [r[0] for r in ranked]
+        rowids = [r.item for r in ranked]
         with self._lock:
-            rows = {r[0]: r for r in self.conn.execute(
-                "select item, kind, id, \"case\", title, text, themes, stage, outcome, source, "
-                f"source_title, locator, strength from items where item in ({', '.join('?' * len(rowids))})",
-                rowids)}
+            cursor = self.conn.execute(
+                f"select {', '.join(_HIT_COLUMNS)} from items "
+                f"where item in ({', '.join('?' * len(rowids))})", rowids)
+            rows = {r.item: r for r in map(_HitRow._make, cursor)}
         hits = []
-        for rank, (rowid, score, *_) in enumerate(ranked, start=1):
-            r = rows[rowid]
+        for rank, found in enumerate(ranked, start=1):
+            r = rows[found.item]
             explain = None
             if query is not None:
-                explain = partial(self._why, query, r[1], r[2], f"{r[4]} {r[5]}")
-            hits.append(Hit(rank=rank, kind=r[1], id=r[2], case=r[3], title=r[4], text=r[5],
-                            themes=json.loads(r[6] or "[]"), stage=r[7], outcome=r[8],
-                            strength=r[12], source_id=r[9], source_title=r[10], locator=r[11],
-                            score=score,
-                            explain=explain))
+                explain = partial(self._why, query, r.kind, r.id, f"{r.title} {r.text}")
+            hits.append(Hit(rank=rank, kind=r.kind, id=r.id, case=r.case, title=r.title,
+                            text=r.text, themes=json.loads(r.themes or "[]"), stage=r.stage,
+                            outcome=r.outcome, strength=r.strength, source_id=r.source, source_title=r.source_title,
+                            locator=r.locator, score=found.score, explain=explain))
         return hits
 
     def _why(self, query: Query, kind: str, id: str, text: str) -> str:
@@ -544,18 +682,17 @@ class SearchEngine:
         curated questions, whichever is closest in meaning to the query."""
         if kind != "lesson" or not self.embedder_ready:
             return None
-        index = self.index
         with self._lock:
             row = self.conn.execute("select item, questions from lessons join items on "
                                     "items.kind = 'lesson' and items.id = lessons.id "
                                     "where lessons.id = ?", [id]).fetchone()
         if row is None:
             return None
-        position = int(np.searchsorted(index.rowids, row[0]))
-        mine = np.flatnonzero(index.part_rows == position)
+        parts = self.parts
+        mine = np.flatnonzero(parts.items == row[0])
         if not len(mine):
             return None
-        best = index.part_names[mine[int(np.argmax(index.parts[mine] @ self._vector(query)))]]
+        best = parts.names[mine[int(np.argmax(parts.vectors[mine] @ self._vector(query)))]]
         if best.startswith("question-"):
             questions = json.loads(row[1] or "[]")
             number = int(best.split("-")[1])
@@ -563,6 +700,25 @@ class SearchEngine:
                 return f"its question “{questions[number - 1]}”"
         return PART_LABELS.get(best)
 
+
+class _HitRow(NamedTuple):
+    """The columns of `items` a hit shows."""
+    item: int
+    kind: str
+    id: str
+    case: str
+    title: str
+    text: str
+    themes: str | None
+    stage: str | None
+    outcome: str | None
+    source: str | None
+    source_title: str | None
+    locator: str | None
+    strength: str | None
+
+
+_HIT_COLUMNS = [f'"{name}"' for name in _HitRow._fields]
 
 PART_LABELS = {"event": "what happened", "lesson": "its lesson",
                "recommendation": "its recommendation"}

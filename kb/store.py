@@ -47,7 +47,13 @@ def write_case_file(db: sqlite_utils.Database, case_file: CaseFile,
 
 
 def write_items(db: sqlite_utils.Database, items: Iterable[Item]) -> None:
-    db["items"].insert_all((item.row() for item in items), batch_size=500)
+    """Insert items with rowids above every one used before, even by items since removed:
+    the stored search index (kb/segments.py) keys passages by rowid, and SQLite would
+    otherwise give a removed last item's rowid to the next one."""
+    (used,) = db.execute("select max(coalesce((select max(item) from items), 0), "
+                         "coalesce((select max(last) from search_segments), 0))").fetchone()
+    db["items"].insert_all(({"item": n, **item.row()} for n, item in enumerate(items, used + 1)),
+                           batch_size=500)
 
 
 @dataclass

@@ -1,0 +1,136 @@
+"""The stored search index of a large database (kb/segments.py): it ranks as FTS5 and the
+exhaustive scan do, applies filters before ranking, and follows ingest (new passages found,
+removed ones gone, rowids never reused). The threshold is lowered so that a few hundred
+synthetic passages stand for a large archive."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+
+from bench.synthetic import pad_with_passages
+from kb import segments
+from kb.evaluate import load_queries, query_files
+from kb.search import MODES, Filters, SearchEngine
+
+
+@pytest.fixture(scope="module")
+def padded(built_db, tmp_path_factory):
+    work = tmp_path_factory.mktemp("segments")
+    saved = segments.MIN_ITEMS
+    segments.MIN_ITEMS = 0
+    try:
+        return pad_with_passages(built_db, work / "padded.db", 700)
+    finally:
+        segments.MIN_ITEMS = saved
+
+
+@pytest.fixture(scope="module")
+def engines(padded, embedder):
+    """The same file searched with its stored index, and with FTS5 and the exact scan."""
+    stored = SearchEngine(padded, embedder=embedder)
+    exact = SearchEngine(padded, embedder=embedder)
+    exact._stored_present = False
+    return stored, exact
+
+
+def test_padding_wrote_segments_merged_as_a_binary_counter(padded):
+    with sqlite3.connect(padded) as conn:
+        sizes = [s for (s,) in conn.execute("select size from search_segments order by segment")]
+        (items,) = conn.execute("select count(*) from items").fetchone()
+    assert sum(sizes) == items and 1 <= len(sizes) <= 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_stored_index_ranks_as_fts5_and_the_exact_scan(engines, mode):
+    stored, exact = engines
+    assert stored.stored is not None and exact.stored is None
+    questions = [q.q for q in load_queries(query_files())][:25]
+    same = 0
+    for question in questions:
+        ours = [(h.kind, h.id, round(h.score, 6)) for h in stored.search(question, mode=mode).hits]
+        theirs = [(h.kind, h.id, round(h.score, 6)) for h in exact.search(question, mode=mode).hits]
+        same += ours == theirs
+    assert same == len(questions)
+
+
+def test_filters_apply_before_ranking(engines):
+    stored, exact = engines
+    filters = Filters.of(kind="lesson", case="dudley")
+    for mode in MODES:
+        hits = stored.search("GP support", mode=mode, limit=10, filters=filters).hits
+        assert len(hits) == 10 and {(h.kind, h.case) for h in hits} == {("lesson", "dudley")}
+        assert [h.id for h in hits] == [
+            h.id for h in exact.search("GP support", mode=mode, limit=10, filters=filters).hits]
+
+
+def test_ingest_adds_a_segment_and_removal_takes_passages_out(padded, embedder, tmp_path):
+    from ingest.pipeline import Ingester
+
+    db = tmp_path / "lessons.db"
+    shutil.copy(padded, db)
+    document = tmp_path / "zanzibar.txt"
+    document.write_text("The quokka procurement board met in Zanzibar to agree the contract.\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    ingester = Ingester(db, data, embedder=embedder)
+    assert not ingester.ingest([document], case="dudley").failed
+    engine = SearchEngine(db, embedder=embedder)
+    for mode in MODES:
+        assert engine.search("quokka Zanzibar", mode=mode).hits[0].kind == "passage"
+    with sqlite3.connect(db) as conn:
+        (before,) = conn.execute("select max(item) from items").fetchone()
+    assert not ingester.remove([document]).failed
+    engine.refresh()
+    assert "zanzibar" not in " ".join(
+        h.text.lower() for h in engine.search("quokka Zanzibar", mode="keyword").hits)
+    document.write_text("A wombat steering group reviewed the quokka contract.\n")
+    assert not ingester.ingest([document], case="dudley").failed
+    ingester.close()
+    with sqlite3.connect(db) as conn:
+        (first_new,) = conn.execute("select min(item) from items where kind = 'passage' "
+                                    "and text like '%wombat%'").fetchone()
+    assert first_new > before  # a removed item's rowid is never given to a new one
+    engine.refresh()
+    assert "wombat" in engine.search("wombat quokka", mode="hybrid").hits[0].text.lower()
+
+
+def test_a_failure_while_indexing_leaves_the_database_as_it_was(padded, embedder, tmp_path,
+                                                                 monkeypatch):
+    """The segment is written by the ingest's own transaction: if indexing fails, the
+    document's rows go too, and the next ingest indexes it whole."""
+    from ingest.pipeline import Ingester
+
+    db = tmp_path / "lessons.db"
+    shutil.copy(padded, db)
+
+    def counts():
+        with sqlite3.connect(db) as conn:
+            return [conn.execute(f"select count(*) from {t}").fetchone()[0]
+                    for t in ("items", "passages", "search_segments", "search_postings")]
+
+    before = counts()
+    document = tmp_path / "platypus.txt"
+    document.write_text("The platypus board agreed the integrated care contract.\n")
+    data = tmp_path / "data"
+    data.mkdir()
+
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(segments, "_write_segment", broken)
+    ingester = Ingester(db, data, embedder=embedder)
+    try:
+        report = ingester.ingest([document], case="dudley")
+    except OSError:
+        report = None
+    assert report is None or report.failed
+    assert counts() == before
+    monkeypatch.undo()
+    assert not ingester.ingest([document], case="dudley").failed
+    ingester.close()
+    assert counts()[0] == before[0] + 1
+    assert "platypus" in SearchEngine(db, embedder=embedder).search(
+        "platypus", mode="keyword").hits[0].text.lower()
