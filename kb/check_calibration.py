@@ -5,8 +5,8 @@ Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune pla
 plans reported, never tuned on. Precision counts a listed lesson the labels
 leave out as half a false positive (kb/plan_evaluate.py). Measured at calibration:
 
-- tune (5 plans): red-flag+gap precision 0.37 (labelled only 1.00: 13/13; 44 unlabelled), recall 0.65 (13/20); covered precision 0.78 (labelled only 1.00: 42/42; 24 unlabelled), recall 0.79 (42/53); red flags alone precision 0.67 (labelled only 0.80: 4/5; 2 unlabelled), recall 0.57 (4/7)
-- held-out (5 plans): red-flag+gap precision 0.39 (labelled only 0.88: 15/17; 43 unlabelled), recall 0.52 (15/29); covered precision 0.54 (labelled only 0.85: 28/33; 37 unlabelled), recall 0.76 (28/37); red flags alone precision 0.86 (labelled only 1.00: 6/6; 2 unlabelled), recall 0.43 (6/14)
+- tune (5 plans): red-flag+gap precision 0.36 (labelled only 0.92: 11/12; 37 unlabelled), recall 0.55 (11/20); covered precision 0.76 (labelled only 1.00: 42/42; 26 unlabelled), recall 0.82 (42/51); red flags alone precision 0.67 (labelled only 0.80: 4/5; 2 unlabelled), recall 0.57 (4/7)
+- held-out (5 plans): red-flag+gap precision 0.41 (labelled only 0.88: 14/16; 36 unlabelled), recall 0.50 (14/28); covered precision 0.50 (labelled only 0.85: 28/33; 46 unlabelled), recall 0.80 (28/35); red flags alone precision 0.86 (labelled only 1.00: 6/6; 2 unlabelled), recall 0.43 (6/14)
 """
 
 from __future__ import annotations
@@ -68,4 +68,4 @@ class Calibration:
                 and topic >= self.silent_floor and c < self.covered)
 
 
-CALIBRATION = Calibration(applies=0.162, warning=0.15, covered=0.146, margin=0.06, red_flag=0.181, top_signs=2, contrast=0.75, contrast_depth=3, keyword_weight=0.05, keyword_depth=5, negation=True, min_words=4, stage_share=0.3, stage_later=True, silent_outcomes=('went-wrong',), silent_floor=0.443)
+CALIBRATION = Calibration(applies=0.159, warning=0.15, covered=0.155, margin=0.08, red_flag=0.186, top_signs=2, contrast=0.75, contrast_depth=3, keyword_weight=0.05, keyword_depth=5, negation=True, min_words=4, stage_share=0.4, stage_later=True, silent_outcomes=('went-wrong',), silent_floor=0.455)
