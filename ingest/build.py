@@ -27,7 +27,7 @@ from kb.neighbours import word_items
 from kb.signs import sign_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
 from kb.store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
-from ingest.casefiles import Corpus, read_corpus
+from kb.casefiles import Corpus, read_corpus
 from ingest.manifest import Manifest
 from ingest.restore import pending, restore_ingested
 

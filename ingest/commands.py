@@ -62,11 +62,15 @@ def _progress_bar():
 @_data_option
 @click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
 @db_option
-def build(data_dir, force, db_path):
+def build(data_dir, force, db_path, progress=None):
     """(Re)build the database from the case files in data/ (incremental, atomic)."""
     from ingest.build import build as run_build
 
     data_dir = data_for(db_path, data_dir, same=False)
+    if progress is not None:
+        # A front-end with its own progress display (the TUI's build screen, through
+        # `ctx.invoke(build, progress=…)`): its report, nothing printed.
+        return run_build(db_path, data_dir, force=force, progress=progress)
     with _progress_bar() as bar:
         task = None
 

@@ -19,7 +19,7 @@ from typing import Optional
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from ingest.casefiles import load_yaml, validate
+from kb.casefiles import load_yaml, validate
 from kb.database import atomic_replace
 from kb.errors import RecordError, RecordErrors
 from kb.records import PartialDate, Slug

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.casefiles import read_corpus
+from kb.casefiles import read_corpus
 from kb.errors import RecordErrors
 
 

@@ -1,6 +1,6 @@
 """No usable database yet: offer to build it from the case files, with a progress bar,
 instead of failing. The build runs in a thread worker; embedding is what takes the time,
-and `ingest.build` reports it through its progress callback."""
+and `kb build` reports it through its progress callback."""
 
 from __future__ import annotations
 
@@ -70,16 +70,27 @@ class BuildScreen(Screen):
 
     @work(thread=True, exclusive=True, group="build")
     def _build(self) -> None:
-        from ingest.build import build
+        import click
+
+        from kb.cli import cli
 
         def progress(total: int | None = None, advance: int | None = None) -> None:
             self.post_message(BuildProgress(total, advance or 0))
 
-        try:
-            report = build(self.db_path, self.data_dir, progress=progress)
-        except KbError as exc:
-            self.post_message(BuildFailed(str(exc)))
-            return
+        # `kb build` as the command registry has it (as `kb serve` finds it): the TUI never
+        # imports the ingest package, which may not be installed.
+        with click.Context(cli) as ctx:
+            command = cli.get_command(ctx, "build")
+            if command is None:
+                self.post_message(BuildFailed("there is no `kb build` command installed "
+                                              "(the ingest package)"))
+                return
+            try:
+                report = ctx.invoke(command, db_path=self.db_path, data_dir=self.data_dir,
+                                    progress=progress)
+            except KbError as exc:
+                self.post_message(BuildFailed(str(exc)))
+                return
         self.post_message(BuildFinished(report.summary()))
 
     def on_build_progress(self, message: BuildProgress) -> None:

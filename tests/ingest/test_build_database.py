@@ -1,16 +1,21 @@
-"""`kb build`: a complete database, incremental embedding, and atomic replacement."""
+"""`kb build`: a complete database, incremental embedding, atomic replacement, a new model
+embedding everything again, and an open engine following a rebuild."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 import pytest
 
 from ingest.build import build
-from ingest.casefiles import read_corpus
+from kb.casefiles import read_corpus
 from kb.embeddings import PACKAGED_NAME
 from kb.errors import ModelError, RecordErrors
 from kb.items import lesson_parts
+from kb.search import SearchEngine
+
+VAT_LESSON = "uc-vat-llp-unfunded"
 
 
 def _count(db, table):
@@ -115,3 +120,41 @@ def test_readers_keep_a_consistent_view_across_a_rebuild(tmp_path, data_copy):
     fresh = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     assert fresh.execute("select count(*) from lessons").fetchone()[0] == before - 1
     assert not any(p.name.endswith(".building") for p in tmp_path.iterdir())
+
+
+def test_a_database_of_the_fp32_model_is_embedded_again(tmp_path, built_db):
+    """Databases built before the int8 model stored `all-MiniLM-L6-v2`: search refuses to
+    mix the two, and the next build embeds every record again rather than reusing."""
+    from ingest.build import fingerprint
+    from kb.casefiles import read_corpus
+    from kb.search import open_engine
+    from tests.conftest import DATA
+
+    old = tmp_path / "old.db"
+    shutil.copy(built_db, old)
+    stamp = fingerprint(read_corpus(DATA).files, "all-MiniLM-L6-v2")
+    with sqlite3.connect(old) as conn:
+        conn.execute("update embeddings set model = 'all-MiniLM-L6-v2'")
+        conn.execute("update meta set value = 'all-MiniLM-L6-v2' where key = 'model'")
+        conn.execute("update meta set value = ? where key = 'fingerprint'", [stamp])
+        (records,) = conn.execute("select count(*) from embeddings "
+                                  "where kind not in ('word', 'part', 'sign')").fetchone()
+    with pytest.raises(ModelError, match="embedded with all-MiniLM-L6-v2 .* run `kb build`"):
+        open_engine(old).search("VAT risk of LLP", mode="semantic")
+    report = build(old, DATA)
+    assert not report.up_to_date and report.embed.reused == 0
+    assert report.embed.embedded == records
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("select distinct model from embeddings").fetchall() == [(PACKAGED_NAME,)]
+
+
+def test_engine_reloads_after_a_rebuild(tmp_path, data_copy, embedder):
+    db = tmp_path / "kb.db"
+    build(db, data_copy)
+    engine = SearchEngine(db, embedder=embedder)
+    assert engine.search("Zanzibar", mode="keyword").hits == []
+    path = data_copy / "cases" / "uniting-care.yaml"
+    path.write_text(path.read_text().replace("Nobody funded the VAT", "Zanzibar funded the VAT", 1))
+    build(db, data_copy)
+    assert engine.search("Zanzibar", mode="keyword").hits[0].id == VAT_LESSON
+    assert engine.search("Zanzibar", mode="semantic", limit=400).hits
