@@ -10,8 +10,7 @@ from rich.text import Text
 from kb.relevance import NOT_ANSWERED
 from kb.search import Hit, Results
 from kb.stats import Stats
-
-OUTCOME_STYLE = {"went-well": "green", "went-wrong": "red", "guidance": "cyan"}
+from kb.vocabulary import OUTCOME_STYLE
 
 SNIPPET_CHARS = 220  # of a result's text under its title
 

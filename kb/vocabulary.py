@@ -62,6 +62,12 @@ OUTCOMES: dict[str, str] = {
     "guidance": "Advice or guidance from a source, not tied to one event going well or badly.",
 }
 
+# How an outcome shows on a screen: a colour (rich's style names, which Textual reads too)
+# and a shape as well, so the outcome reads without colour. The CLI, `kb check`'s report
+# and the TUI all use these, so a lesson looks the same everywhere.
+OUTCOME_STYLE: dict[str, str] = {"went-well": "green", "went-wrong": "red", "guidance": "cyan"}
+OUTCOME_MARK: dict[str, str] = {"went-well": "▲", "went-wrong": "▼", "guidance": "■"}
+
 SOURCE_KINDS = ("report", "board-paper", "slides", "scrutiny-report", "fact-sheet",
                 "web-page", "document")
 
