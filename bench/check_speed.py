@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import KB, run_kb  # noqa: E402
 from kb import config  # noqa: E402
-from kb.plan_evaluate import PLANS_DIR  # noqa: E402
+from bench.plan_evaluate import PLANS_DIR  # noqa: E402
 from tests.ingest.ingest_samples import Doc, Section, write_pdf  # noqa: E402
 from tests.web.liveserver import running_server, wait_for_semantic  # noqa: E402
 

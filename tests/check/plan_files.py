@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ingest"))
 from ingest_samples import WRITERS, Doc, Section  # noqa: E402
 
 from ingest.readers import read  # noqa: E402
-from kb.plan_evaluate import PLANS_DIR  # noqa: E402
+from bench.plan_evaluate import PLANS_DIR  # noqa: E402
 
 FORMATS = tuple(WRITERS)  # pdf, docx, pptx, html, md, txt
 # fpdf2's core fonts are Latin-1: typographic punctuation is written plainly in the PDF.

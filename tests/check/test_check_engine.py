@@ -7,7 +7,7 @@ import pytest
 
 from ingest.plans import read_plan
 from kb.check import NOTHING_APPLIES, STATUSES, Plan, PlanPassage
-from kb.plan_evaluate import PLANS_DIR, Counts, load_plans
+from bench.plan_evaluate import PLANS_DIR, Counts, load_plans
 from kb.search import Filters
 
 VAT = "uc-vat-llp-unfunded"

@@ -30,7 +30,7 @@ def test_every_lesson_has_plan_signs_unlike_any_test_plan(corpus):
     from ingest.passages import split
     from ingest.readers import read
     from ingest.text import sentences
-    from kb.plan_evaluate import PLANS_DIR
+    from bench.plan_evaluate import PLANS_DIR
 
     plan_sentences = [_words(sentence) for path in sorted(PLANS_DIR.glob("*.md"))
                       for passage in split(read("markdown", path.read_bytes()))

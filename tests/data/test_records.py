@@ -11,7 +11,7 @@ import pytest
 
 from kb.casefiles import read_corpus
 from kb import config
-from kb.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
+from bench.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
 from kb.items import lesson_text
 
 DATA = config.PROJECT_ROOT / "data"
