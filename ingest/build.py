@@ -26,7 +26,7 @@ from kb.glossary import META_KEY as GLOSSARY_META
 from kb.neighbours import word_items
 from kb.signs import sign_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
-from kb.store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
+from kb.embedding_store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
 from kb.casefiles import Corpus, read_corpus
 from ingest.manifest import Manifest
 from ingest.restore import pending, restore_ingested

@@ -121,7 +121,7 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
     import sys
 
     from pydantic import TypeAdapter, ValidationError
-    from ingest.pipeline import Ingester
+    from ingest.ingester import Ingester
     from kb.errors import KbError
     from kb.records import PartialDate, Slug
 

@@ -34,7 +34,7 @@ class LessonRow:
 
 
 @dataclass(frozen=True)
-class Evidence:
+class EvidenceView:
     source: str
     source_title: str
     publisher: str
@@ -51,7 +51,7 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class Lesson:
+class LessonView:
     id: str
     case: str
     case_name: str
@@ -62,7 +62,7 @@ class Lesson:
     themes: tuple[str, ...]
     stage: str
     outcome: str
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[EvidenceView, ...]
 
     @property
     def row(self) -> LessonRow:
@@ -70,7 +70,7 @@ class Lesson:
 
 
 @dataclass(frozen=True)
-class Fact:
+class FactView:
     id: str
     label: str
     value: str
@@ -81,7 +81,7 @@ class Fact:
 
 
 @dataclass(frozen=True)
-class Case:
+class CaseView:
     """A case overview: what was commissioned, how it went, its facts and its lessons."""
 
     slug: str
@@ -97,16 +97,16 @@ class Case:
     outcome: str
     summary: str
     sources: tuple[str, ...]        # source titles
-    facts: tuple[Fact, ...]         # in the curated order
+    facts: tuple[FactView, ...]         # in the curated order
     lessons: tuple[LessonRow, ...]  # in the curated order
 
     @property
-    def timeline(self) -> list[Fact]:
+    def timeline(self) -> list[FactView]:
         """The dated facts, oldest first (partial ISO dates sort as text)."""
         return sorted((f for f in self.facts if f.date), key=lambda f: f.date)
 
     @property
-    def key_facts(self) -> list[Fact]:
+    def key_facts(self) -> list[FactView]:
         """The figures and findings: the facts that are not timeline entries."""
         return [f for f in self.facts if not f.date]
 
@@ -151,33 +151,33 @@ class Catalog:
             self._conn.close()
             self._conn = None
 
-    def lesson(self, lesson_id: str) -> Lesson | None:
+    def lesson(self, lesson_id: str) -> LessonView | None:
         row = self.conn.execute(
             'select lessons.*, cases.name as case_name from lessons '
             'join cases on cases.slug = lessons."case" where lessons.id = ?', [lesson_id]).fetchone()
         if row is None:
             return None
-        evidence = tuple(Evidence(r["source"], r["title"] or r["source"], r["publisher"] or "",
+        evidence = tuple(EvidenceView(r["source"], r["title"] or r["source"], r["publisher"] or "",
                                   r["date"] or "", r["url"], r["locator"], r["paraphrase"])
                          for r in self.conn.execute(
             "select evidence.source, evidence.locator, evidence.paraphrase, sources.title, "
             "sources.publisher, sources.date, sources.url from evidence "
             "left join sources on sources.id = evidence.source "
             "where evidence.lesson = ? order by evidence.id", [lesson_id]))
-        return Lesson(id=row["id"], case=row["case"], case_name=row["case_name"],
+        return LessonView(id=row["id"], case=row["case"], case_name=row["case_name"],
                       title=row["title"], event=row["event"], lesson=row["lesson"],
                       recommendation=row["recommendation"], themes=_themes(row["themes"]),
                       stage=row["stage"], outcome=row["outcome"], evidence=evidence)
 
-    def lessons(self, lesson_ids) -> list[Lesson]:
+    def lessons(self, lesson_ids) -> list[LessonView]:
         """Lessons in the order given; ids no longer in the database are skipped."""
         return [lesson for lesson in map(self.lesson, lesson_ids) if lesson is not None]
 
-    def case(self, slug: str) -> Case | None:
+    def case(self, slug: str) -> CaseView | None:
         row = self.conn.execute("select * from cases where slug = ?", [slug]).fetchone()
         if row is None:
             return None
-        facts = tuple(Fact(r["id"], r["label"], r["value"], r["date"], r["note"],
+        facts = tuple(FactView(r["id"], r["label"], r["value"], r["date"], r["note"],
                            r["source_title"] or r["source"], r["locator"])
                       for r in self.conn.execute(
             'select facts.*, sources.title as source_title from facts '
@@ -188,7 +188,7 @@ class Catalog:
         sources = tuple(r[0] for r in self.conn.execute(
             'select sources.title from case_sources join sources on sources.id = case_sources.source '
             'where case_sources."case" = ? order by case_sources.rowid', [slug]))
-        return Case(slug=row["slug"], name=row["name"], commissioner=row["commissioner"],
+        return CaseView(slug=row["slug"], name=row["name"], commissioner=row["commissioner"],
                     partners=tuple(json.loads(row["partners"] or "[]")),
                     care_model=row["care_model"], contract_form=row["contract_form"],
                     population=row["population"], value=row["value"], term=row["term"],

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from kb.catalog import Lesson
+from kb.catalog import LessonView
 from kb.errors import KbError
 from tui.briefing import BriefingExists, default_file_name, write_briefing
 from tui.labels import plural
@@ -24,7 +24,7 @@ class ExportScreen(ModalScreen[Path | None]):
     CSS_PATH = "../styles/modals.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, lessons: list[Lesson], today: date) -> None:
+    def __init__(self, lessons: list[LessonView], today: date) -> None:
         super().__init__()
         self.lessons = lessons
         self.today = today

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from kb.catalog import Lesson
+from kb.catalog import LessonView
 from tui.messages import CopyRecord, OpenRecord, ShortlistChanged, ToggleShortlist
 from tui.widgets.record_table import RecordTable
 from tui.widgets.records import EvidenceList, FactList, Heading, LessonText
@@ -28,7 +28,7 @@ class LessonScreen(Screen):
         Binding("o", "open_case", "Case overview"),
     ]
 
-    def __init__(self, lesson: Lesson) -> None:
+    def __init__(self, lesson: LessonView) -> None:
         super().__init__()
         self.lesson = lesson
 

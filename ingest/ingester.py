@@ -40,7 +40,7 @@ from kb.database import connect_readonly, read_meta, recover, writer_lock
 from kb.embeddings import (Embedder, check_same_model, load_embedder, model_name,
                            resolve_model_dir)
 from kb.errors import DatabaseError, KbError
-from kb.store import EmbeddingStore, write_items
+from kb.embedding_store import EmbeddingStore, write_items
 
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 # Pages a transaction may hold in memory before SQLite writes into the database file
