@@ -4,7 +4,8 @@ The search engine answers "what matches"; these queries answer "show me this rec
 lesson's evidence with its sources, the case's facts (a fact with a date is a timeline
 entry), its lessons, the lessons of a theme. Used by the TUI and the Datasette pages. They
 read the curated tables of kb/schema.py through a read-only connection that reopens itself
-when `kb build` replaces the file or `kb ingest` writes to it, as the engine does. Nothing
+when `kb build` replaces the file or `kb ingest` writes to it (kb.database.Reopener,
+as the engine's). Nothing
 here knows about Textual.
 """
 
@@ -15,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.database import connect_readonly, signature
+from kb.database import Reopener
 from kb.stats import Stats, collect
 
 
@@ -123,20 +124,15 @@ class CaseRow:
 class Catalog:
     def __init__(self, db_path: Path):
         self.db_path = Path(db_path)
-        self._conn: sqlite3.Connection | None = None
-        self._signature: tuple | None = None
+        self._db = Reopener(self.db_path)
         self._stats: Stats | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
-        current = signature(self.db_path)
-        if self._conn is None or current != self._signature:
-            self.close()
-            self._conn = connect_readonly(self.db_path)
-            self._conn.row_factory = sqlite3.Row
-            self._signature = current
+        if self._db.refresh():
+            self._db.conn.row_factory = sqlite3.Row
             self._stats = None
-        return self._conn
+        return self._db.conn
 
     @property
     def stats(self) -> Stats:
@@ -147,9 +143,7 @@ class Catalog:
         return self._stats
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._db.close()
 
     def lesson(self, lesson_id: str) -> LessonView | None:
         row = self.conn.execute(

@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 
 from kb import relevance
-from kb.database import connect_readonly, read_meta, signature
+from kb.database import Reopener, read_meta
 from kb.embeddings import DTYPE, Embedder, check_same_model, from_blobs
 from kb.errors import ModelError, QueryError
 from kb.filters import Filters, resolve
@@ -174,12 +174,14 @@ class SearchEngine:
         self._lock = threading.RLock()
         self._embedder = embedder
         self._embedder_loader = embedder_loader
-        self._connect()
+        self._db = Reopener(self.db_path)
+        self._db.refresh()
+        self._opened()
 
     # -- the database ---------------------------------------------------------------
-    def _connect(self) -> None:
-        self._signature = signature(self.db_path)
-        self.conn = connect_readonly(self.db_path)
+    def _opened(self) -> None:
+        """A new connection: forget everything read from the old file."""
+        self.conn = self._db.conn
         self.meta = read_meta(self.conn)
         self._index: _Index | None = None
         self._common: CommonTerms | None = None
@@ -193,10 +195,9 @@ class SearchEngine:
     def refresh(self) -> bool:
         """Reconnect if the file was rebuilt or ingested into since we opened it."""
         with self._lock:
-            if signature(self.db_path) == self._signature:
+            if not self._db.refresh():
                 return False
-            self.conn.close()
-            self._connect()
+            self._opened()
             return True
 
     @property
@@ -467,28 +468,29 @@ class SearchEngine:
                 kinds: tuple[str, ...] = ("lesson",)) -> list[Hit]:
         """Items closest in meaning to one item: its curated `related` links first, then the
         nearest neighbours; by default only from other cases ("the same lesson elsewhere")."""
-        self.refresh()
-        index = self.index
-        row = self.conn.execute("select item, \"case\" from items where kind = ? and id = ?",
-                                [kind, id]).fetchone()
-        if row is None:
-            return []
-        position = int(np.searchsorted(index.rowids, row[0]))
-        if position >= len(index.rowids) or index.rowids[position] != row[0]:
-            return []
-        scores = index.matrix @ index.matrix[position]
-        keep = np.isin(index.columns["kind"], list(kinds))
-        keep &= index.rowids != row[0]
-        if other_cases:
-            keep &= index.columns["case"] != row[1]
-        scores = np.where(keep, scores, -np.inf)
-        for rowid in self._related_rowids(kind, id):
-            at = np.searchsorted(index.rowids, rowid)
-            if at < len(index.rowids) and index.rowids[at] == rowid and keep[at]:
-                scores[at] = 2.0  # curated links rank above any cosine
-        order = [i for i in np.argsort(-scores)[:limit] if np.isfinite(scores[i])]
-        ranked = [(int(index.rowids[i]), float(min(scores[i], 1.0))) for i in order]
-        return self._hits(ranked, None)
+        with self._lock:  # like every query: one connection, shared by the TUI's threads
+            self.refresh()
+            index = self.index
+            row = self.conn.execute("select item, \"case\" from items where kind = ? and id = ?",
+                                    [kind, id]).fetchone()
+            if row is None:
+                return []
+            position = int(np.searchsorted(index.rowids, row[0]))
+            if position >= len(index.rowids) or index.rowids[position] != row[0]:
+                return []
+            scores = index.matrix @ index.matrix[position]
+            keep = np.isin(index.columns["kind"], list(kinds))
+            keep &= index.rowids != row[0]
+            if other_cases:
+                keep &= index.columns["case"] != row[1]
+            scores = np.where(keep, scores, -np.inf)
+            for rowid in self._related_rowids(kind, id):
+                at = np.searchsorted(index.rowids, rowid)
+                if at < len(index.rowids) and index.rowids[at] == rowid and keep[at]:
+                    scores[at] = 2.0  # curated links rank above any cosine
+            order = [i for i in np.argsort(-scores)[:limit] if np.isfinite(scores[i])]
+            ranked = [(int(index.rowids[i]), float(min(scores[i], 1.0))) for i in order]
+            return self._hits(ranked, None)
 
     def _related_rowids(self, kind: str, id: str) -> list[int]:
         if kind != "lesson":
