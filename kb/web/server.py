@@ -15,9 +15,9 @@ import socket
 from pathlib import Path
 
 import uvicorn
-import yaml
 from datasette.app import Datasette
 from datasette.database import Database
+from datasette.utils import parse_metadata
 
 from kb.database import connect_readonly
 from kb.errors import KbError
@@ -31,7 +31,7 @@ def create(db_path: Path) -> Datasette:
     connect_readonly(db_path).close()  # a clear error now, not a broken page later
     if not METADATA.exists():
         raise KbError(f"No Datasette metadata at {METADATA}: run from a checkout of lessons.")
-    datasette = Datasette(metadata=yaml.safe_load(METADATA.read_text()))
+    datasette = Datasette(metadata=parse_metadata(METADATA.read_text()))
     datasette.remove_database("_memory")  # added when no file is given at construction
     datasette.add_database(Database(datasette, path=str(db_path), is_mutable=True),
                            name=DATABASE)

@@ -15,7 +15,8 @@ import time
 from datetime import datetime, timezone
 
 import httpx
-import yaml
+from datasette.utils import parse_metadata
+from ruamel.yaml import YAML
 
 from kb.database import signature
 from kb.schema import FTS, TABLES
@@ -108,7 +109,7 @@ def test_internal_and_full_text_tables_are_hidden(server):
 
 
 def test_every_browsable_table_and_column_is_described():
-    tables = yaml.safe_load(METADATA.read_text())["databases"]["lessons"]["tables"]
+    tables = parse_metadata(METADATA.read_text())["databases"]["lessons"]["tables"]
     for name, spec in TABLES.items():
         if name not in INTERNAL:
             assert tables[name]["description"], name
@@ -171,7 +172,7 @@ def test_no_writes_through_sql_canned_queries_or_posts(server, built_db):
                 "update lessons set title = 'x'", "drop table lessons"):
         response = server.get("/lessons.json", params={"sql": sql, "_shape": "array"})
         assert response.status_code == 400, response.text
-    metadata = yaml.safe_load(METADATA.read_text())
+    metadata = parse_metadata(METADATA.read_text())
     queries = metadata["databases"]["lessons"]["queries"]
     assert not any(q.get("write") for q in queries.values())
     for method in ("POST", "PUT", "DELETE", "PATCH"):
@@ -238,10 +239,11 @@ def test_serve_builds_the_database_when_it_is_missing(tmp_path, data_copy):
         if case.name != "uniting-care.yaml":
             case.unlink()
     case_file = data_copy / "cases" / "uniting-care.yaml"
-    records = yaml.safe_load(case_file.read_text())
+    yaml = YAML()  # round-trip: the file is written back as it was, less the links
+    records = yaml.load(case_file)
     for lesson in records["lessons"]:
         lesson.pop("related", None)
-    case_file.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False))
+    yaml.dump(records, case_file)
     db = tmp_path / "new" / "lessons.db"
     with running_server(db, tmp_path / "serve.log", env={"LESSONS_DATA": str(data_copy)}) as server:
         output = server.output()
