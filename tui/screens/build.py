@@ -4,10 +4,12 @@ and `kb build` reports it through its progress callback."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,9 +20,12 @@ from kb.errors import KbError
 
 from tui.messages import BuildFailed, BuildFinished, BuildProgress
 
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
+
 
 class BuildScreen(Screen):
-    CSS_PATH = "../styles/build.tcss"
+    app: LessonsApp  # typed: the engine, catalog and shortlist it holds
     AUTO_FOCUS = "#build"
     BINDINGS = [
         Binding("b", "build", "Build"),
@@ -51,11 +56,13 @@ class BuildScreen(Screen):
         self.sub_title = "no database"
         self.query_one(ProgressBar).display = False
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "build":
-            self.action_build()
-        else:
-            self.app.exit()
+    @on(Button.Pressed, "#build")
+    def _build_pressed(self) -> None:
+        self.action_build()
+
+    @on(Button.Pressed, "#quit")
+    def _quit_pressed(self) -> None:
+        self.app.exit()
 
     def action_build(self) -> None:
         if self.building:
@@ -74,8 +81,9 @@ class BuildScreen(Screen):
 
         from kb.cli import cli
 
-        def progress(total: int | None = None, advance: int | None = None) -> None:
-            self.post_message(BuildProgress(total, advance or 0))
+        def progress(advance: int = 0, *, total: int | None = None,
+                     label: str | None = None) -> None:  # kb.progress.Progress
+            self.post_message(BuildProgress(total, advance))
 
         # `kb build` as the command registry has it (as `kb serve` finds it): the TUI never
         # imports the ingest package, which may not be installed.

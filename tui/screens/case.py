@@ -18,7 +18,6 @@ TABS = ("overview", "lessons", "facts", "timeline")
 
 
 class CaseScreen(Screen):
-    CSS_PATH = "../styles/records.tcss"
     BINDINGS = [
         Binding("escape,backspace", "app.back", "Back"),
         *(Binding(str(i), f"show_tab('{tab}')", tab.title()) for i, tab in enumerate(TABS, 1)),

@@ -3,6 +3,8 @@ and sources, key facts of its case, and the same lesson seen in other cases."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -14,12 +16,15 @@ from tui.messages import CopyRecord, OpenRecord, ShortlistChanged, ToggleShortli
 from tui.widgets.record_table import RecordTable
 from tui.widgets.records import EvidenceList, FactList, Heading, LessonText
 
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
+
 KEY_FACTS = 6
 SIMILAR = 5
 
 
 class LessonScreen(Screen):
-    CSS_PATH = "../styles/records.tcss"
+    app: LessonsApp  # typed: the engine, catalog and shortlist it holds
     AUTO_FOCUS = "#lesson"
     BINDINGS = [
         Binding("escape,backspace", "app.back", "Back"),
