@@ -65,7 +65,7 @@ class PluginGroup(click.Group):
 
 
 @click.group(cls=PluginGroup, invoke_without_command=True)
-@click.version_option(package_name="lessons")
+@click.version_option(package_name="nhs-mcp-lessons")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               envvar=config.DB_ENV, show_envvar=True,
               help="The database file, for the terminal UI or the command that follows.")
