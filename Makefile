@@ -1,4 +1,5 @@
-# Two commands for a new machine: `make run` and `make test`. Each sets up .venv first
+# Two commands for a new machine: `make run` and `make test` (`make check` is the quick run
+# for developers). Each sets up .venv first
 # (once: the stamp files make it a no-op afterwards) from pyproject.toml and requirements.lock.
 # `make run` installs the runtime only (no torch); `make test` adds the test tools, which
 # include sentence-transformers and a CPU torch for the parity test.
@@ -12,7 +13,7 @@ CHROMIUM := /usr/bin/chromium
 PIP := $(BIN)/python tools/pip_progress.py -c requirements.lock
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup test-setup db run test serve bench clean
+.PHONY: setup test-setup db run test check serve bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@echo "Setting up $(VENV) (once): 73 pinned packages, no torch, 362 MB; a minute or two, more on a busy machine."
@@ -44,6 +45,12 @@ run: db
 test: test-setup
 	@test -x $(CHROMIUM) || echo "make test: no Chromium at $(CHROMIUM), so the browser tests will be SKIPPED (install it with: apt-get install chromium)."
 	$(BIN)/python -m pytest
+
+# The quick run for developers, to run often: everything but the browser (Chromium) tests
+# and the slow ones (killed processes, hostile files, fresh virtual environments, embedding
+# everything again). `make test` runs them all.
+check: test-setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 serve: db
 	$(BIN)/kb serve

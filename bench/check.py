@@ -31,7 +31,7 @@ from ingest.plans import read_plan  # noqa: E402
 from kb import config  # noqa: E402
 from kb.check import PlanChecker  # noqa: E402
 from kb.check_calibration import CALIBRATION, Calibration  # noqa: E402
-from kb.plan_evaluate import UNLABELLED, Counts, LabelledPlan, load_plans  # noqa: E402
+from bench.plan_evaluate import UNLABELLED, Counts, LabelledPlan, load_plans  # noqa: E402
 from kb.search import open_engine  # noqa: E402
 
 CALIBRATION_FILE = config.PROJECT_ROOT / "kb" / "check_calibration.py"
@@ -108,7 +108,7 @@ def _arrays(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict):
 
 
 def _f1(hits, predicted, expected):
-    """F1 from arrays of hits and (weighted) predictions: see kb.plan_evaluate.UNLABELLED."""
+    """F1 from arrays of hits and (weighted) predictions: see bench.plan_evaluate.UNLABELLED."""
     precision = np.where(predicted > 0, hits / np.maximum(predicted, 1e-9), 0.0)
     recall = hits / max(expected, 1)
     return np.where(precision + recall > 0, 2 * precision * recall /
@@ -218,7 +218,7 @@ def write(chosen: Calibration, report: list[str]) -> None:
                  "Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune "
                  "plans\n(tests/plans/, split: tune), with the model the database was built "
                  "with; held-out\nplans reported, never tuned on. Precision counts a listed "
-                 "lesson the labels\nleave out as half a false positive (kb/plan_evaluate.py). "
+                 "lesson the labels\nleave out as half a false positive (bench/plan_evaluate.py). "
                  "Measured at calibration:\n\n"
                  f"{figures}\n")
     body = text[len(head):]

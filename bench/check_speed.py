@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import KB, run_kb  # noqa: E402
 from kb import config  # noqa: E402
-from kb.plan_evaluate import PLANS_DIR  # noqa: E402
-from tests.ingest.ingest_samples import Doc, Section, write_pdf  # noqa: E402
+from bench.plan_evaluate import PLANS_DIR  # noqa: E402
+from tests.ingest.ingest_samples import Doc, DocSection, write_pdf  # noqa: E402
 from tests.web.liveserver import running_server, wait_for_semantic  # noqa: E402
 
 TWO_PAGES = PLANS_DIR / "riverside-obc.md"
@@ -57,7 +57,7 @@ def thirty_page_pdf(path: Path) -> Path:
         while words < WORDS_PER_PAGE:
             chosen.append(next(source))
             words += len(chosen[-1].split())
-        sections.append(Section(f"Part {page}", chosen))
+        sections.append(DocSection(f"Part {page}", chosen))
     return write_pdf(path, Doc("A thirty-page integrated care business case", sections))
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.synthetic import pad_with_passages
 from ingest.build import build
 from kb import config
-from kb.evaluate import load_queries, query_files
+from bench.evaluate import load_queries, query_files
 from kb.search import MODES, SearchEngine
 
 # The `kb` command beside this interpreter: launched the way a user launches it.

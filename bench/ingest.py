@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import fresh_db, print_warm_search, questions  # noqa: E402
 from bench.synthetic import pad_with_passages  # noqa: E402
 from ingest.passages import split  # noqa: E402
-from ingest.pipeline import Ingester  # noqa: E402
+from ingest.ingester import Ingester  # noqa: E402
 from ingest.readers import format_of, read  # noqa: E402
 from kb.embeddings import load_embedder  # noqa: E402
 from tests.ingest.ingest_samples import WRITERS, generated_doc, write  # noqa: E402

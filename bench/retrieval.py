@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb import config  # noqa: E402
-from kb.evaluate import HOLDOUT_DIR, hit_at, load_queries, mrr, query_files, score  # noqa: E402
+from bench.evaluate import HOLDOUT_DIR, hit_at, load_queries, mrr, query_files, score  # noqa: E402
 from kb.search import MODES, open_engine  # noqa: E402
 
 

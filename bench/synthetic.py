@@ -26,7 +26,7 @@ from kb import segments
 from kb.database import read_meta
 from kb.embeddings import DTYPE, from_blobs, to_blob
 from kb.items import passage_item
-from kb.store import write_items
+from kb.embedding_store import write_items
 
 DOCUMENT = {"id": "synthetic", "case": "dudley", "path": "synthetic",
             "title": "Synthetic document", "format": "txt"}

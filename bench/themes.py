@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
+from ruamel.yaml import YAML
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -56,7 +56,7 @@ class Figures:
 
 
 def load(split: str) -> list[dict]:
-    return [row for row in yaml.safe_load(LABELS.read_text()) if row["split"] == split]
+    return [row for row in YAML(typ="safe").load(LABELS.read_text()) if row["split"] == split]
 
 
 def evaluate(scores: np.ndarray, rows: list[dict], calibration: ThemeCalibration) -> Figures:

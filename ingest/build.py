@@ -27,8 +27,8 @@ from kb.neighbours import word_items
 from kb.signs import sign_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
 from kb import segments
-from kb.store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
-from ingest.casefiles import Corpus, read_corpus
+from kb.casefiles import Corpus, read_corpus
+from kb.embedding_store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
 from ingest.manifest import Manifest
 from ingest.restore import pending, restore_ingested
 
@@ -81,8 +81,8 @@ def fingerprint(files: list[Path], model: str) -> str:
 
 def build(db_path: Path, data_dir: Path, *, force: bool = False, model_dir: Path | None = None,
           progress=None) -> BuildReport:
-    """Build `db_path` from `data_dir`. `progress(total=…)` / `progress(advance=…)` is
-    told about embedding work when there is any. Holds the database's writer lock
+    """Build `db_path` from `data_dir`. `progress` (kb.progress.Progress) is told the
+    embedding work's total, then its advance, when there is any. Holds the database's writer lock
     throughout, so an ingest waits rather than commit into the file being replaced."""
     with writer_lock(db_path):
         return _build(Path(db_path), Path(data_dir), force, model_dir, progress)
@@ -129,9 +129,8 @@ def _build(db_path: Path, data_dir: Path, force: bool, model_dir: Path | None,
                 word_plan = store.plan(words, reuse_from=[old])
                 if progress and plan.to_embed + word_plan.to_embed:
                     progress(total=plan.to_embed + word_plan.to_embed)
-                advance = (lambda n: progress(advance=n)) if progress else None
-                report.embed = store.store(db, items, plan, progress=advance)
-                report.words = store.store(db, words, word_plan, progress=advance)
+                report.embed = store.store(db, items, plan, progress=progress)
+                report.words = store.store(db, words, word_plan, progress=progress)
                 segments.update(db.conn)
                 create_search_indexes(db)
                 db["meta"].insert_all([

@@ -11,15 +11,15 @@ from pathlib import Path
 import click
 
 from ingest.readers import DEFAULT_MAX_MB, MB
-from kb.cli import db_option
+from kb.cli import db_option, stage_option, theme_option
 from kb.errors import KbError
 
 
 @click.command()
 @click.argument("plan_file", metavar="PLAN")
 @click.option("--case", "cases", multiple=True, help="Only lessons of this case (repeatable).")
-@click.option("--theme", "themes", multiple=True, help="Only lessons with this theme (repeatable).")
-@click.option("--stage", "stages", multiple=True, help="Only lessons of this stage (repeatable).")
+@theme_option
+@stage_option
 @click.option("--json", "as_json", is_flag=True, help="The review as JSON (a stable shape).")
 @click.option("--markdown", "markdown_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the review as Markdown to this file, to circulate.")

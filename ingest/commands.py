@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -50,33 +51,42 @@ def data_for(db_path: Path, given: Path | None, *, same: bool) -> Path:
     return Path(given or recorded or config.data_dir())
 
 
-def _progress_bar():
-    """The bar every long command shows: what, how far, how long still."""
+@contextlib.contextmanager
+def _progress_bar(verb: str):
+    """The bar every long command shows (what, how far, how long still), as the one
+    progress callback (kb.progress.Progress); it appears with the first report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    return Progress("[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
+        task = None
+
+        def progress(advance: int = 0, *, total: int | None = None,
+                     label: str | None = None) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task(verb, total=total)
+            elif total is not None:
+                bar.reset(task, total=total)
+            bar.update(task, advance=advance, description=f"{verb} {label}" if label else None)
+
+        yield progress
 
 
 @click.command()
 @_data_option
 @click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
 @db_option
-def build(data_dir, force, db_path):
+def build(data_dir, force, db_path, progress=None):
     """(Re)build the database from the case files in data/ (incremental, atomic)."""
     from ingest.build import build as run_build
 
     data_dir = data_for(db_path, data_dir, same=False)
-    with _progress_bar() as bar:
-        task = None
-
-        def progress(total=None, advance=None):
-            nonlocal task
-            if total is not None:
-                task = bar.add_task("embedding", total=total)
-            if advance:
-                bar.advance(task, advance)
-
+    if progress is not None:
+        # A front-end with its own progress display (the TUI's build screen, through
+        # `ctx.invoke(build, progress=…)`): its report, nothing printed.
+        return run_build(db_path, data_dir, force=force, progress=progress)
+    with _progress_bar("embedding") as progress:
         report = run_build(db_path, data_dir, force=force, progress=progress)
     click.echo(report.summary())
 
@@ -117,7 +127,7 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
     import sys
 
     from pydantic import TypeAdapter, ValidationError
-    from ingest.pipeline import Ingester
+    from ingest.ingester import Ingester
     from kb.errors import KbError
     from kb.records import PartialDate, Slug
 
@@ -136,14 +146,7 @@ def ingest(paths, case, title, date, remove, max_size, data_dir, db_path):
 
     ingester = Ingester(db_path, data_dir, max_bytes=int(max_size * MB))
     try:
-        with _progress_bar() as bar:
-            task = bar.add_task("files", total=None)
-
-            def progress(path, done, total):
-                verb = "removing" if remove else "ingesting"
-                bar.update(task, completed=done, total=total,
-                           description=f"{verb} {path.name}" if path else "done")
-
+        with _progress_bar("removing" if remove else "ingesting") as progress:
             if remove:
                 report = ingester.remove(list(paths), progress=progress)
             else:

@@ -13,13 +13,14 @@ documents themselves stay where the user keeps them: board papers may be confide
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Optional
 
-import yaml
 from pydantic import BaseModel, ConfigDict
+from ruamel.yaml import YAML
 
-from ingest.casefiles import load_yaml, validate
+from kb.casefiles import load_yaml, validate
 from kb.database import atomic_replace
 from kb.errors import RecordError, RecordErrors
 from kb.records import PartialDate, Slug
@@ -28,7 +29,12 @@ MANIFEST_DIR = "ingested"
 HEADER = ("# Recorded by `kb ingest`; `kb build` reads it to rebuild this document's passages.\n"
           "# Edit title or date with `kb ingest FILE --case … --title … --date …`.\n")
 
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+def _writer() -> YAML:
+    writer = YAML(typ="safe", pure=True)
+    writer.default_flow_style, writer.width = False, 100
+    writer.sort_base_mapping_type_on_output = False  # the fields in Entry's order
+    return writer
 
 
 class Entry(BaseModel):
@@ -74,8 +80,9 @@ class Manifest:
 
     def save(self, entry: Entry) -> None:
         """Write one entry atomically: a reader sees the old file or the new one."""
-        text = HEADER + yaml.dump(entry.model_dump(exclude_defaults=True), Dumper=_Dumper,
-                                  sort_keys=False, allow_unicode=True, width=100)
+        out = io.StringIO()
+        _writer().dump(entry.model_dump(exclude_defaults=True), out)
+        text = HEADER + out.getvalue()
         with atomic_replace(self.dir / f"{entry.id}.yaml") as tmp:
             tmp.write_text(text, encoding="utf-8")
 

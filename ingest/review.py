@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.casefiles import CASES_DIR, SOURCES_FILE, read_corpus
+from kb.casefiles import CASES_DIR, SOURCES_FILE, read_corpus
 from ingest.manifest import Manifest
 from ingest.text import humanise, sentences
 from kb.database import atomic_replace, connect_readonly, recover, writer_lock

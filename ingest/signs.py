@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from ingest.casefiles import CASES_DIR, load_yaml, validate
+from kb.casefiles import CASES_DIR, load_yaml, validate
 from ingest.review import _dump, _seq, _yaml
 from kb.database import atomic_replace
 from kb.errors import RecordError

@@ -4,7 +4,8 @@ The search engine answers "what matches"; these queries answer "show me this rec
 lesson's evidence with its sources, the case's facts (a fact with a date is a timeline
 entry), its lessons, the lessons of a theme. Used by the TUI and the Datasette pages. They
 read the curated tables of kb/schema.py through a read-only connection that reopens itself
-when `kb build` replaces the file or `kb ingest` writes to it, as the engine does. Nothing
+when `kb build` replaces the file or `kb ingest` writes to it (kb.database.Reopener,
+as the engine's). Nothing
 here knows about Textual.
 """
 
@@ -15,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kb.database import connect_readonly, signature
+from kb.database import Reopener
 from kb.stats import Stats, collect
 from kb.vocabulary import SOURCE_STANDINGS, label
 
@@ -38,7 +39,7 @@ class LessonRow:
 
 
 @dataclass(frozen=True)
-class Evidence:
+class EvidenceView:
     source: str
     source_title: str
     publisher: str
@@ -57,7 +58,7 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class Lesson:
+class LessonView:
     id: str
     case: str
     case_name: str
@@ -68,7 +69,7 @@ class Lesson:
     themes: tuple[str, ...]
     stage: str
     outcome: str
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[EvidenceView, ...]
     strength: str = ""
     redirected_from: str | None = None  # the old id asked for, when it was merged into this
 
@@ -93,7 +94,7 @@ class Lesson:
 
 
 @dataclass(frozen=True)
-class Fact:
+class FactView:
     id: str
     label: str
     value: str
@@ -104,7 +105,7 @@ class Fact:
 
 
 @dataclass(frozen=True)
-class Case:
+class CaseView:
     """A case overview: what was commissioned, how it went, its facts and its lessons."""
 
     slug: str
@@ -120,16 +121,16 @@ class Case:
     outcome: str
     summary: str
     sources: tuple[str, ...]        # source titles
-    facts: tuple[Fact, ...]         # in the curated order
+    facts: tuple[FactView, ...]         # in the curated order
     lessons: tuple[LessonRow, ...]  # in the curated order
 
     @property
-    def timeline(self) -> list[Fact]:
+    def timeline(self) -> list[FactView]:
         """The dated facts, oldest first (partial ISO dates sort as text)."""
         return sorted((f for f in self.facts if f.date), key=lambda f: f.date)
 
     @property
-    def key_facts(self) -> list[Fact]:
+    def key_facts(self) -> list[FactView]:
         """The figures and findings: the facts that are not timeline entries."""
         return [f for f in self.facts if not f.date]
 
@@ -146,20 +147,15 @@ class CaseRow:
 class Catalog:
     def __init__(self, db_path: Path):
         self.db_path = Path(db_path)
-        self._conn: sqlite3.Connection | None = None
-        self._signature: tuple | None = None
+        self._db = Reopener(self.db_path)
         self._stats: Stats | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
-        current = signature(self.db_path)
-        if self._conn is None or current != self._signature:
-            self.close()
-            self._conn = connect_readonly(self.db_path)
-            self._conn.row_factory = sqlite3.Row
-            self._signature = current
+        if self._db.refresh():
+            self._db.conn.row_factory = sqlite3.Row
             self._stats = None
-        return self._conn
+        return self._db.conn
 
     @property
     def stats(self) -> Stats:
@@ -170,9 +166,7 @@ class Catalog:
         return self._stats
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._db.close()
 
     def redirect(self, lesson_id: str) -> str | None:
         """The lesson an old, merged id now leads to (data/redirects.yaml), if any."""
@@ -180,7 +174,7 @@ class Catalog:
                                 [lesson_id]).fetchone()
         return row[0] if row else None
 
-    def lesson(self, lesson_id: str) -> Lesson | None:
+    def lesson(self, lesson_id: str) -> LessonView | None:
         """The lesson with this id, or with the id it was merged into (`redirected_from`
         then names the id asked for): a published id never stops leading somewhere."""
         found = self._lesson(lesson_id)
@@ -190,36 +184,36 @@ class Catalog:
                 found = replace(found, redirected_from=lesson_id)
         return found
 
-    def _lesson(self, lesson_id: str) -> Lesson | None:
+    def _lesson(self, lesson_id: str) -> LessonView | None:
         row = self.conn.execute(
             'select lessons.*, cases.name as case_name from lessons '
             'join cases on cases.slug = lessons."case" where lessons.id = ?', [lesson_id]).fetchone()
         if row is None:
             return None
-        evidence = tuple(Evidence(r["source"], r["title"] or r["source"], r["publisher"] or "",
-                                  r["date"] or "", r["url"], r["locator"], r["paraphrase"],
-                                  r["kind"] or "", r["standing"] or "")
+        evidence = tuple(EvidenceView(r["source"], r["title"] or r["source"], r["publisher"] or "",
+                                      r["date"] or "", r["url"], r["locator"], r["paraphrase"],
+                                      r["kind"] or "", r["standing"] or "")
                          for r in self.conn.execute(
             "select evidence.source, evidence.locator, evidence.paraphrase, evidence.kind, "
             "sources.title, sources.publisher, sources.date, sources.url, sources.standing "
             "from evidence "
             "left join sources on sources.id = evidence.source "
             "where evidence.lesson = ? order by evidence.id", [lesson_id]))
-        return Lesson(id=row["id"], case=row["case"], case_name=row["case_name"],
+        return LessonView(id=row["id"], case=row["case"], case_name=row["case_name"],
                       title=row["title"], event=row["event"], lesson=row["lesson"],
                       recommendation=row["recommendation"], themes=_themes(row["themes"]),
                       stage=row["stage"], outcome=row["outcome"], evidence=evidence,
                       strength=row["strength"] or "")
 
-    def lessons(self, lesson_ids) -> list[Lesson]:
+    def lessons(self, lesson_ids) -> list[LessonView]:
         """Lessons in the order given; ids no longer in the database are skipped."""
         return [lesson for lesson in map(self.lesson, lesson_ids) if lesson is not None]
 
-    def case(self, slug: str) -> Case | None:
+    def case(self, slug: str) -> CaseView | None:
         row = self.conn.execute("select * from cases where slug = ?", [slug]).fetchone()
         if row is None:
             return None
-        facts = tuple(Fact(r["id"], r["label"], r["value"], r["date"], r["note"],
+        facts = tuple(FactView(r["id"], r["label"], r["value"], r["date"], r["note"],
                            r["source_title"] or r["source"], r["locator"])
                       for r in self.conn.execute(
             'select facts.*, sources.title as source_title from facts '
@@ -230,7 +224,7 @@ class Catalog:
         sources = tuple(r[0] for r in self.conn.execute(
             'select sources.title from case_sources join sources on sources.id = case_sources.source '
             'where case_sources."case" = ? order by case_sources.rowid', [slug]))
-        return Case(slug=row["slug"], name=row["name"], commissioner=row["commissioner"],
+        return CaseView(slug=row["slug"], name=row["name"], commissioner=row["commissioner"],
                     partners=tuple(json.loads(row["partners"] or "[]")),
                     care_model=row["care_model"], contract_form=row["contract_form"],
                     population=row["population"], value=row["value"], term=row["term"],

@@ -15,8 +15,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from kb.check import Review, ReviewItem
-from kb.render import OUTCOME_STYLE
-from kb.vocabulary import STAGES, label
+from kb.vocabulary import OUTCOME_STYLE, STAGES, label
 
 HEADINGS = {"red-flag": "Red flags", "gap": "Gaps", "covered": "Already covered"}
 EXPLAINED = {

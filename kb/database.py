@@ -204,6 +204,34 @@ def signature(path: Path) -> tuple | None:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+class Reopener:
+    """A read-only connection that is opened again whenever the file changes (`kb build`
+    replaces it, `kb ingest` writes to it), so a long-lived reader (the search engine, the
+    catalog of the TUI and the Datasette pages) always reads the current database. The
+    check is one stat() per call: cheap beside any query."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.conn: sqlite3.Connection | None = None
+        self._signature: tuple | None = None
+
+    def refresh(self) -> bool:
+        """Open the connection, or reopen it if the file changed since; True if it did
+        (the caller then forgets what it had read from the old file)."""
+        current = signature(self.path)
+        if self.conn is not None and current == self._signature:
+            return False
+        self.close()
+        self.conn = connect_readonly(self.path)
+        self._signature = current
+        return True
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 @contextlib.contextmanager
 def atomic_replace(path: Path):
     """Yield a temporary path beside `path`; on success, rename it over `path`.

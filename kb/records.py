@@ -2,7 +2,7 @@
 
 A case file (data/cases/<slug>.yaml) has three top-level keys: `case`, `lessons` and
 `facts`; data/sources.yaml lists every source document that records cite. The models
-here are the single definition of those shapes; `ingest.casefiles` reads YAML into them
+here are the single definition of those shapes; `kb.casefiles` reads YAML into them
 and turns pydantic's errors into "file, line, field, expected" messages.
 """
 

@@ -11,9 +11,7 @@ from kb.catalog import Lesson
 from kb.relevance import NOT_ANSWERED
 from kb.search import Hit, Results
 from kb.stats import Stats
-
-OUTCOME_STYLE = {"went-well": "green", "went-wrong": "red", "guidance": "cyan"}
-STRENGTH_STYLE = {"strong": "bold green", "moderate": "yellow", "weak": "red"}
+from kb.vocabulary import OUTCOME_STYLE, STRENGTH_STYLE
 
 SNIPPET_CHARS = 220  # of a result's text under its title
 

@@ -33,7 +33,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from kb import relevance
-from kb.database import connect_readonly, read_meta, signature
+from kb.database import Reopener, read_meta
 from kb.embeddings import DTYPE, Embedder, check_same_model, from_blobs
 from kb.errors import ModelError, QueryError
 from kb.filters import Filters, resolve
@@ -208,12 +208,14 @@ class SearchEngine:
         self._lock = threading.RLock()
         self._embedder = embedder
         self._embedder_loader = embedder_loader
-        self._connect()
+        self._db = Reopener(self.db_path)
+        self._db.refresh()
+        self._opened()
 
     # -- the database ---------------------------------------------------------------
-    def _connect(self) -> None:
-        self._signature = signature(self.db_path)
-        self.conn = connect_readonly(self.db_path)
+    def _opened(self) -> None:
+        """A new connection: forget everything read from the old file."""
+        self.conn = self._db.conn
         self.meta = read_meta(self.conn)
         self._index: _Index | None = None
         self._parts: _Parts | None = None
@@ -231,10 +233,9 @@ class SearchEngine:
     def refresh(self) -> bool:
         """Reconnect if the file was rebuilt or ingested into since we opened it."""
         with self._lock:
-            if signature(self.db_path) == self._signature:
+            if not self._db.refresh():
                 return False
-            self.conn.close()
-            self._connect()
+            self._opened()
             return True
 
     @property
@@ -597,40 +598,41 @@ class SearchEngine:
                 kinds: tuple[str, ...] = ("lesson",)) -> list[Hit]:
         """Items closest in meaning to one item: its curated `related` links first, then the
         nearest neighbours; by default only from other cases ("the same lesson elsewhere")."""
-        self.refresh()
-        row = self.conn.execute("select item, \"case\" from items where kind = ? and id = ?",
-                                [kind, id]).fetchone()
-        if row is None:
-            return []
-        filters = Filters.of(kind=kinds)
-        if other_cases:
-            others = {c for (c,) in self.conn.execute(
-                "select distinct \"case\" from items where \"case\" != ?", [row[1]])}
-            filters = Filters.of(kind=kinds, case=others or {""})
-        stored = self.stored
-        if stored is None:
-            index = self.index
-            position = int(np.searchsorted(index.rowids, row[0]))
-            if position >= len(index.rowids) or index.rowids[position] != row[0]:
+        with self._lock:  # like every query: one connection, shared by the TUI's threads
+            self.refresh()
+            row = self.conn.execute("select item, \"case\" from items where kind = ? and id = ?",
+                                    [kind, id]).fetchone()
+            if row is None:
                 return []
-            rowids, scores = index.rowids, index.matrix @ index.matrix[position]
-            keep = index.mask(filters)
-        else:
-            found, vector = stored.vectors([row[0]], self.dimensions)
-            if not len(found):
-                return []
-            rowids, vectors = stored.vectors(self._nearest(vector[0], max(limit, NEAREST), filters)
-                                             + self._related_rowids(kind, id), self.dimensions)
-            scores, keep = vectors @ vector[0], self._keep(filters)(rowids)
-        keep &= rowids != row[0]
-        scores = np.where(keep, scores, -np.inf)
-        for rowid in self._related_rowids(kind, id):
-            at = np.searchsorted(rowids, rowid)
-            if at < len(rowids) and rowids[at] == rowid and keep[at]:
-                scores[at] = 2.0  # curated links rank above any cosine
-        order = [i for i in np.argsort(-scores)[:limit] if np.isfinite(scores[i])]
-        ranked = [Ranked(int(rowids[i]), float(min(scores[i], 1.0)), 0.0, 0.0, 0.0) for i in order]
-        return self._hits(ranked, None)
+            filters = Filters.of(kind=kinds)
+            if other_cases:
+                others = {c for (c,) in self.conn.execute(
+                    "select distinct \"case\" from items where \"case\" != ?", [row[1]])}
+                filters = Filters.of(kind=kinds, case=others or {""})
+            stored = self.stored
+            if stored is None:
+                index = self.index
+                position = int(np.searchsorted(index.rowids, row[0]))
+                if position >= len(index.rowids) or index.rowids[position] != row[0]:
+                    return []
+                rowids, scores = index.rowids, index.matrix @ index.matrix[position]
+                keep = index.mask(filters)
+            else:
+                found, vector = stored.vectors([row[0]], self.dimensions)
+                if not len(found):
+                    return []
+                rowids, vectors = stored.vectors(self._nearest(vector[0], max(limit, NEAREST), filters)
+                                                 + self._related_rowids(kind, id), self.dimensions)
+                scores, keep = vectors @ vector[0], self._keep(filters)(rowids)
+            keep &= rowids != row[0]
+            scores = np.where(keep, scores, -np.inf)
+            for rowid in self._related_rowids(kind, id):
+                at = np.searchsorted(rowids, rowid)
+                if at < len(rowids) and rowids[at] == rowid and keep[at]:
+                    scores[at] = 2.0  # curated links rank above any cosine
+            order = [i for i in np.argsort(-scores)[:limit] if np.isfinite(scores[i])]
+            ranked = [Ranked(int(rowids[i]), float(min(scores[i], 1.0)), 0.0, 0.0, 0.0) for i in order]
+            return self._hits(ranked, None)
 
     def _related_rowids(self, kind: str, id: str) -> list[int]:
         if kind != "lesson":

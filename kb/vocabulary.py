@@ -62,6 +62,14 @@ OUTCOMES: dict[str, str] = {
     "guidance": "Advice or guidance from a source, not tied to one event going well or badly.",
 }
 
+# How an outcome shows on a screen: a colour (rich's style names, which Textual reads too)
+# and a shape as well, so the outcome reads without colour. The CLI, `kb check`'s report
+# and the TUI all use these, so a lesson looks the same everywhere.
+OUTCOME_STYLE: dict[str, str] = {"went-well": "green", "went-wrong": "red", "guidance": "cyan"}
+OUTCOME_MARK: dict[str, str] = {"went-well": "▲", "went-wrong": "▼", "guidance": "■"}
+# The strength of a lesson's evidence on a screen, as OUTCOME_STYLE is its outcome's.
+STRENGTH_STYLE: dict[str, str] = {"strong": "bold green", "moderate": "yellow", "weak": "red"}
+
 # How far a source stands from the programme it describes: who wrote it, and for whom.
 SOURCE_STANDINGS: dict[str, str] = {
     "independent-review": "Independent review: an audit or review by a body outside the "

@@ -38,7 +38,10 @@ NEEDS_DATABASE = {"browse", "shortlist", "export", "check_plan"}
 
 class LessonsApp(App[None]):
     TITLE = "lessons"
-    CSS_PATH = "styles/app.tcss"
+    # Every screen's styles, loaded once here (each rule names its screen).
+    CSS_PATH = ["styles/app.tcss", "styles/search.tcss", "styles/records.tcss",
+                "styles/browse.tcss", "styles/review.tcss", "styles/modals.tcss",
+                "styles/build.tcss"]
     COMMANDS = App.COMMANDS | {LessonsCommands}
     # Every global action has a ctrl key that works while typing in the search box, and a
     # plain letter for everywhere else.

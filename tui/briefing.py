@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from kb.catalog import Lesson
+from kb.catalog import LessonView
 from kb.errors import KbError
 from kb.vocabulary import THEMES
 from tui.labels import outcome_name, plural, stage_name, theme_name
 
 
-def lesson_markdown(lesson: Lesson, *, level: int = 2) -> str:
+def lesson_markdown(lesson: LessonView, *, level: int = 2) -> str:
     """One lesson, complete: what happened, the lesson, what to do, and where it is from."""
     lines = [f"{'#' * level} {lesson.title}", "",
              f"- **Case:** {lesson.case_name}",
@@ -30,14 +30,14 @@ def lesson_markdown(lesson: Lesson, *, level: int = 2) -> str:
     return "\n".join(lines) + "\n"
 
 
-def briefing_markdown(lessons: list[Lesson], *, today: date) -> str:
+def briefing_markdown(lessons: list[LessonView], *, today: date) -> str:
     cases = {lesson.case_name for lesson in lessons}
     out = [f"# Lessons briefing: {plural(len(lessons), 'lesson')} from "
            f"{plural(len(cases), 'case')}", "",
            f"From the lessons knowledge base, {today.day} {today:%B %Y}. Grouped by theme; "
            "each lesson gives its case and sources.", ""]
     order = {theme: i for i, theme in enumerate(THEMES)}
-    groups: dict[str, list[Lesson]] = {}
+    groups: dict[str, list[LessonView]] = {}
     for lesson in lessons:
         groups.setdefault(lesson.themes[0], []).append(lesson)
     for theme in sorted(groups, key=lambda t: order.get(t, len(order))):
@@ -50,7 +50,7 @@ class BriefingExists(KbError):
     """The file is there already: it may be an earlier briefing with the user's notes."""
 
 
-def write_briefing(path: Path, lessons: list[Lesson], *, today: date,
+def write_briefing(path: Path, lessons: list[LessonView], *, today: date,
                    replace: bool = False) -> Path:
     """Write the briefing to `path` (~ expanded); KbError in one sentence if it can't, and
     BriefingExists rather than overwrite a file unless `replace`."""

@@ -2,19 +2,16 @@
 counts.
 
 The names come from the descriptions in kb.vocabulary (the text before the colon), so a
-new theme needs no change here; the outcome colours are the CLI's, so a lesson looks the
-same in `kb search` and in the TUI.
+new theme needs no change here; the outcome colours and marks are the vocabulary's, so a
+lesson looks the same in `kb search` and in the TUI.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from kb.render import OUTCOME_STYLE, STRENGTH_STYLE
-from kb.vocabulary import OUTCOMES, SOURCE_STANDINGS, STAGES, STRENGTHS, THEMES, label
-
-# A shape as well as a colour, so the outcome reads without colour too.
-OUTCOME_MARK = {"went-well": "▲", "went-wrong": "▼", "guidance": "■"}
+from kb.vocabulary import (OUTCOME_MARK, OUTCOME_STYLE, OUTCOMES, SOURCE_STANDINGS, STAGES,
+                           STRENGTH_STYLE, STRENGTHS, THEMES, label)
 
 
 def _name(vocabulary: dict[str, str], key: str | None) -> str:

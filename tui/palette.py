@@ -4,7 +4,7 @@ stage and search mode, so anything can be reached by typing a few letters."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -12,10 +12,14 @@ from kb.search import MODES
 
 from tui.labels import stage_choices, theme_choices
 
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
+
 Command = tuple[str, str, Callable[[], object]]
 
 
 class LessonsCommands(Provider):
+    app: LessonsApp  # typed: the catalog it lists cases from
     async def startup(self) -> None:
         self._commands = self._build()
 

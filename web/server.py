@@ -16,9 +16,9 @@ import socket
 from pathlib import Path
 
 import uvicorn
-import yaml
 from datasette.app import Datasette
 from datasette.database import Database
+from datasette.utils import parse_metadata
 
 from kb.database import connect_readonly
 from kb.errors import KbError
@@ -49,7 +49,7 @@ def metadata() -> dict:
     editable install reads the root's (one file, never two copies to keep in step)."""
     resource = importlib.resources.files(__package__) / METADATA
     try:
-        return yaml.safe_load(resource.read_text(encoding="utf-8"))
+        return parse_metadata(resource.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise KbError(f"The Datasette metadata ({METADATA}) is missing from the installed "
                       "web package: reinstall lessons.") from None

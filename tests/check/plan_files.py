@@ -9,10 +9,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ingest"))
 
-from ingest_samples import WRITERS, Doc, Section  # noqa: E402
+from ingest_samples import WRITERS, Doc, DocSection  # noqa: E402
 
 from ingest.readers import read  # noqa: E402
-from kb.plan_evaluate import PLANS_DIR  # noqa: E402
+from bench.plan_evaluate import PLANS_DIR  # noqa: E402
 
 FORMATS = tuple(WRITERS)  # pdf, docx, pptx, html, md, txt
 # fpdf2's core fonts are Latin-1: typographic punctuation is written plainly in the PDF.
@@ -29,7 +29,7 @@ def plan_doc(name: str, *, latin1: bool = False) -> Doc:
             if not latin1:
                 return value
             return value.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
-        sections.append(Section(text(section.heading or extracted.title or name),
+        sections.append(DocSection(text(section.heading or extracted.title or name),
                                 [text(b.text) for b in section.blocks if not b.bullet],
                                 [text(b.text) for b in section.blocks if b.bullet]))
     return Doc(extracted.title or name, sections)

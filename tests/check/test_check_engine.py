@@ -9,8 +9,8 @@ from ingest.plans import read_plan
 from dataclasses import replace
 
 from kb.check import NOTHING_APPLIES, STATUSES, Plan, PlanPassage
+from bench.plan_evaluate import PLANS_DIR, Counts, load_plans
 from kb.check_calibration import CALIBRATION
-from kb.plan_evaluate import PLANS_DIR, Counts, load_plans
 from kb.search import Filters
 
 VAT = "uc-vat-llp-unfunded"

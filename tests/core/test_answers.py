@@ -8,7 +8,7 @@ import pytest
 
 from kb import relevance
 from kb.errors import QueryError
-from kb.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
+from bench.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
 from kb.search import MODES, matching_words
 
 OUT_OF_SCOPE = QUERY_DIR / "out-of-scope"

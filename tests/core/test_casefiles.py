@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-import yaml
+from ruamel.yaml import YAML
 
-from ingest.casefiles import read_corpus
+from kb.casefiles import read_corpus
 from kb.errors import RecordErrors
 from kb.vocabulary import STAGES
 
 
 def read_redirects(path) -> list:
-    return yaml.safe_load(path.read_text())["redirects"]
+    return YAML(typ="safe").load(path.read_text())["redirects"]
 
 
 def test_real_data_validates():

@@ -1,21 +1,59 @@
-"""The `kb` command as a user runs it: a real process, its output and its exit code."""
+"""The `kb` command as a user runs it: its output and its exit code.
+
+Commands run in-process, through `kb.cli.main` as the `kb` script calls it (its error
+handling and exit codes included), with the session's loaded model: a process each would
+start Python and load the model a dozen times and show nothing more. What only a real
+process shows (bytes that are not UTF-8 in argv) runs one; so does tests/core/
+test_cli_output.py (output to a pipe).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
+from click.testing import CliRunner
+
+from kb import embeddings
+from kb.cli import main
+from kb.stats import collect
 
 KB = [sys.executable, "-m", "kb.cli"]
 
 
-def kb(*args, env=None, check=True):
-    # A build from nothing embeds every record, word and plan sign: minutes on a loaded machine.
-    result = subprocess.run([*KB, *args], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, **(env or {})})
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(autouse=True)
+def session_model(monkeypatch, embedder):
+    """The packaged model, loaded once for the session, wherever `kb` would load it."""
+    load = embeddings.load_embedder
+
+    def loaded(model_dir=None):
+        if model_dir is None and not os.environ.get("LESSONS_MODEL"):
+            return embedder
+        return load(model_dir)
+
+    monkeypatch.setattr(embeddings, "load_embedder", loaded)
+
+
+def kb(*args, env=None, check=True) -> Ran:
+    with CliRunner().isolation(env=env) as (out, err, _):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        result = Ran(code, out.getvalue().decode(), err.getvalue().decode())
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -45,8 +83,14 @@ def test_filters_and_modes_on_the_command_line(built_db):
 
 def test_stats_counts_everything(built_db):
     out = kb("stats", "--db", str(built_db)).stdout
-    for word in ("lessons", "facts", "passages", "all-MiniLM-L6-v2", "dudley", "engagement"):
+    stats = collect(built_db)
+    for word in ("all-MiniLM-L6-v2", "dudley", "engagement"):
         assert word in out
+    for name, count in stats.totals.items():  # every total, as its number
+        assert re.search(rf"^\s*{name}\s+{count}\s*$", out, re.M), (name, count)
+    for theme, count in stats.by_theme.items():
+        assert re.search(rf"^\s*{theme}\s+{count}\s*$", out, re.M), (theme, count)
+    assert stats.totals["lessons"] > 50
 
 
 def test_db_from_the_environment(built_db):
@@ -81,10 +125,16 @@ def test_errors_are_one_clear_line_and_a_nonzero_exit(tmp_path, built_db, args, 
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_build_reports_what_it_did(tmp_path, data_copy):
-    db = tmp_path / "kb.db"
+def test_build_reports_what_it_did(seeded_db, data_copy):
+    from kb.casefiles import read_corpus
+
+    corpus = read_corpus(data_copy)
+    db = seeded_db
     out = kb("build", "--db", str(db), "--data", str(data_copy)).stdout
-    assert "built" in out and "lessons" in out and "cases" in out and db.exists()
+    records = corpus.lesson_count + corpus.fact_count + len(corpus.cases)
+    assert (f"built {corpus.lesson_count} lessons and {corpus.fact_count} facts from "
+            f"{len(corpus.cases)} cases") in out
+    assert f"embedded 0, reused {records}" in out  # every vector from the replaced file
     assert "up to date" in kb("build", "--db", str(db), "--data", str(data_copy)).stdout
 
 

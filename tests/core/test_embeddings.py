@@ -125,32 +125,6 @@ def test_storage_round_trip_and_content_hash():
     assert content_hash("a") == content_hash("a") != content_hash("b")
 
 
-def test_a_database_of_the_fp32_model_is_embedded_again(tmp_path, built_db):
-    """Databases built before the int8 model stored `all-MiniLM-L6-v2`: search refuses to
-    mix the two, and the next build embeds every record again rather than reusing."""
-    from ingest.build import build, fingerprint
-    from ingest.casefiles import read_corpus
-    from kb.search import open_engine
-    from tests.conftest import DATA
-
-    old = tmp_path / "old.db"
-    shutil.copy(built_db, old)
-    stamp = fingerprint(read_corpus(DATA).files, "all-MiniLM-L6-v2")
-    with sqlite3.connect(old) as conn:
-        conn.execute("update embeddings set model = 'all-MiniLM-L6-v2'")
-        conn.execute("update meta set value = 'all-MiniLM-L6-v2' where key = 'model'")
-        conn.execute("update meta set value = ? where key = 'fingerprint'", [stamp])
-        (records,) = conn.execute("select count(*) from embeddings "
-                                  "where kind not in ('word', 'part', 'sign')").fetchone()
-    with pytest.raises(ModelError, match="embedded with all-MiniLM-L6-v2 .* run `kb build`"):
-        open_engine(old).search("VAT risk of LLP", mode="semantic")
-    report = build(old, DATA)
-    assert not report.up_to_date and report.embed.reused == 0
-    assert report.embed.embedded == records
-    with sqlite3.connect(old) as conn:
-        assert conn.execute("select distinct model from embeddings").fetchall() == [(PACKAGED_NAME,)]
-
-
 def test_query_path_does_not_import_torch(built_db):
     code = ("import sys; from kb.search import open_engine; "
             f"e = open_engine({str(built_db)!r}); e.search('VAT risk of LLP'); "

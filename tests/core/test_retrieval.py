@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.evaluate import hit_at, load_queries, mrr, query_files, score
+from bench.evaluate import hit_at, load_queries, mrr, query_files, score
 
 QUERIES = query_files()
 

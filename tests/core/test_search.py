@@ -112,17 +112,3 @@ def test_similar_lessons_come_from_other_cases(engine):
     same_case = engine.similar("lesson", "dud-procurement-not-an-add-on", other_cases=False)
     assert "dud-procurement-not-an-add-on" not in [h.id for h in same_case]
     assert engine.similar("lesson", "no-such-id") == []
-
-
-def test_engine_reloads_after_a_rebuild(tmp_path, data_copy, embedder):
-    from ingest.build import build
-
-    db = tmp_path / "kb.db"
-    build(db, data_copy)
-    engine = SearchEngine(db, embedder=embedder)
-    assert engine.search("Zanzibar", mode="keyword").hits == []
-    path = data_copy / "cases" / "uniting-care.yaml"
-    path.write_text(path.read_text().replace("Nobody funded the VAT", "Zanzibar funded the VAT", 1))
-    build(db, data_copy)
-    assert engine.search("Zanzibar", mode="keyword").hits[0].id == VAT_LESSON
-    assert engine.search("Zanzibar", mode="semantic", limit=400).hits

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.casefiles import read_corpus
+from kb.casefiles import read_corpus
 from kb import config
-from kb.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
+from bench.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
 from kb.items import lesson_text
 from kb.records import strength
 
@@ -123,30 +123,6 @@ def test_every_lesson_has_everyday_questions_of_its_own(corpus):
                 words = _words(question)
                 closest = max(len(words & e) / len(words | e) for e in evaluation)
                 assert closest < 0.7, (lesson.id, question)
-
-
-def test_every_lesson_has_plan_signs_unlike_any_test_plan(corpus):
-    """The plan signs (what a lesson looks like in a plan, for `kb check`) were written by
-    curators who never saw the labelled plans in tests/plans/; they must stay unlike every
-    sentence of those plans, or the plans would measure the signs' memory of them."""
-    from ingest.passages import split
-    from ingest.readers import read
-    from ingest.text import sentences
-    from kb.plan_evaluate import PLANS_DIR
-
-    plan_sentences = [_words(sentence) for path in sorted(PLANS_DIR.glob("*.md"))
-                      for passage in split(read("markdown", path.read_bytes()))
-                      for line in passage.text.split("\n") for sentence in sentences(line)
-                      if len(sentence.split()) >= 4]
-    assert len(plan_sentences) > 300
-    for case_file in corpus.cases:
-        for lesson in case_file.lessons:
-            signs = lesson.plan_signs
-            assert signs and len(signs.warning) >= 3 and len(signs.covered) >= 3, lesson.id
-            for sign in [*signs.warning, *signs.covered]:
-                words = _words(sign)
-                closest = max(len(words & p) / len(words | p) for p in plan_sentences)
-                assert closest < 0.7, (lesson.id, sign)
 
 
 def test_every_acronym_in_the_records_is_in_the_glossary(corpus):

@@ -37,7 +37,7 @@ def papers(tmp_path) -> Path:
 @pytest.fixture
 def make_ingester(db, data_copy, embedder):
     """Ingesters over the test's database and data/ copy, closed after the test."""
-    from ingest.pipeline import Ingester
+    from ingest.ingester import Ingester
 
     made = []
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 @dataclass
-class Section:
+class DocSection:
     heading: str
     paragraphs: list[str] = field(default_factory=list)
     bullets: list[str] = field(default_factory=list)
@@ -25,7 +25,7 @@ class Section:
 @dataclass
 class Doc:
     title: str
-    sections: list[Section]
+    sections: list[DocSection]
 
 
 def write_pdf(path: Path, doc: Doc, *, user_password: str | None = None,
@@ -160,13 +160,13 @@ def write_docx_bomb(path: Path, xml_mb: int) -> Path:
 
 # -- a board paper with known content, for the tests ---------------------------------------
 BOARD_PAPER = Doc("Integrated care contract: review for the governing body", [
-    Section("Background", [
+    DocSection("Background", [
         "The clinical commissioning group procured a fifteen year integrated care contract "
         "for a population of about 300,000 people. The contract brought community services, "
         "mental health and primary care together under one capitated budget.",
         "The procurement ran for eighteen months and attracted two bidders.",
     ]),
-    Section("Conflict of interest", [
+    DocSection("Conflict of interest", [
         "Several governing body members were general practitioners whose practices were "
         "part of a bidding consortium. The board adopted a register of interests and "
         "excluded conflicted members from the evaluation panel.",
@@ -176,7 +176,7 @@ BOARD_PAPER = Doc("Integrated care contract: review for the governing body", [
         "The need to declare interests before the procurement starts, not during it.",
         "Commissioners should appoint an independent chair for the evaluation panel.",
     ]),
-    Section("Finance and VAT", [
+    DocSection("Finance and VAT", [
         "The financial model assumed savings of four per cent a year from the second year. "
         "The VAT position of the limited liability partnership was not confirmed before "
         "award, and the partnership could not recover VAT on its costs.",
@@ -222,6 +222,6 @@ def generated_doc(rng: random.Random, number: int, *, sections: int, paragraphs:
                                              w=rng.choice(_WHEN))
         return " ".join(lines + [lesson])
     return Doc(f"Board paper {number}: {rng.choice(_OBJECTS)}", [
-        Section(f"Item {number}.{s + 1}: {rng.choice(_OBJECTS).capitalize()}",
+        DocSection(f"Item {number}.{s + 1}: {rng.choice(_OBJECTS).capitalize()}",
                 [paragraph() for _ in range(paragraphs)])
         for s in range(sections)])

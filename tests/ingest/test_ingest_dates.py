@@ -9,7 +9,7 @@ import pytest
 
 from ingest.dates import written_date
 from ingest_checks import rows
-from ingest_samples import BOARD_PAPER, Doc, Section, write_docx, write_pdf
+from ingest_samples import BOARD_PAPER, Doc, DocSection, write_docx, write_pdf
 from test_ingest_cli import kb
 
 
@@ -34,7 +34,7 @@ def test_only_the_top_of_the_document_is_read():
 
 
 def test_the_date_written_on_the_first_page_of_a_word_document(make_ingester, tmp_path, db):
-    dated = Doc(BOARD_PAPER.title, [Section("Background", ["Report to the governing body, "
+    dated = Doc(BOARD_PAPER.title, [DocSection("Background", ["Report to the governing body, "
                                                            "14 May 2019."] + BOARD_PAPER.sections[0].paragraphs),
                                     *BOARD_PAPER.sections[1:]])
     report = make_ingester().ingest([write_docx(tmp_path / "review.docx", dated)], case="dudley")

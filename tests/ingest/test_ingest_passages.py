@@ -144,13 +144,10 @@ def test_a_sentence_about_no_theme_in_particular_gets_none(tagger, text):
 def test_the_calibrated_tags_are_more_precise_on_held_out_sentences(tagger):
     """tests/ingest/themes.yaml, split holdout (never tuned on): before calibration 0.31
     of the tags were right (bench/themes.py); the calibrated tagger must stay well above."""
-    import yaml
-    from pathlib import Path
-
+    from bench.themes import load
     from ingest.theme_calibration import ThemeCalibration
 
-    rows = [r for r in yaml.safe_load((Path(__file__).parent / "themes.yaml").read_text())
-            if r["split"] == "holdout"]
+    rows = load("holdout")
 
     def precision(calibration):
         tags = tagger.tag([r["text"] for r in rows], calibration)

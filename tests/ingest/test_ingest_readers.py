@@ -10,7 +10,7 @@ import pytest
 
 from ingest.passages import split
 from ingest.readers import MB, Unreadable, check, format_of, read
-from ingest_samples import BOARD_PAPER, Doc, Section, write_docx, write_pdf, write_pptx
+from ingest_samples import BOARD_PAPER, Doc, DocSection, write_docx, write_pdf, write_pptx
 
 
 def extract(path):
@@ -238,7 +238,7 @@ def test_binary_content_in_a_text_file(tmp_path):
 
 def test_sections_with_no_words_are_dropped(tmp_path):
     path = write_pptx(tmp_path / "deck.pptx", Doc("Deck", [
-        Section("Divider slide"), Section("Content", ["Real words on this slide."])]))
+        DocSection("Divider slide"), DocSection("Content", ["Real words on this slide."])]))
     assert [p.locator for p in passages_of(path)] == ["slide 2"]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from ingest import review
 from ingest.build import build
-from ingest.casefiles import read_corpus
+from kb.casefiles import read_corpus
 from ingest.manifest import Manifest
 from ingest_checks import rows
 from kb.errors import KbError, RecordErrors

@@ -3,7 +3,7 @@ the file kept, the wording never changed, a malformed sign left out and reported
 
 from __future__ import annotations
 
-from ingest.casefiles import read_corpus
+from kb.casefiles import read_corpus
 from ingest.signs import merge
 
 LESSON = "uc-vat-llp-unfunded"

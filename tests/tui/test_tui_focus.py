@@ -77,7 +77,7 @@ async def test_the_outcome_marks_are_explained_in_the_header_and_the_help(make_a
 @pytest.fixture
 def db_with_a_document(tui_db, tmp_path, embedder):
     """The TUI's database with one document ingested: two sections, two passages."""
-    from ingest.pipeline import Ingester
+    from ingest.ingester import Ingester
 
     db = tmp_path / "lessons.db"
     shutil.copy(tui_db, db)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.plan_evaluate import PLANS_DIR
+from bench.plan_evaluate import PLANS_DIR
 from tui_pilot import SIZE, TODAY, settle
 
 PLAN = PLANS_DIR / "riverside-obc.md"

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kb.plan_evaluate import PLANS_DIR
+from bench.plan_evaluate import PLANS_DIR
 from web.check_page import MAX_BYTES
 from liveserver import KB
 

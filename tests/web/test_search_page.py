@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kb.evaluate import load_queries, query_files
+from bench.evaluate import load_queries, query_files
 from kb.search import Filters
 from liveserver import KB
 

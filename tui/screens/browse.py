@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -15,9 +17,12 @@ from tui.labels import theme_name
 from tui.messages import OpenRecord, ShortlistChanged
 from tui.widgets.record_table import RecordTable, fit
 
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
+
 
 class BrowseScreen(Screen):
-    CSS_PATH = "../styles/browse.tcss"
+    app: LessonsApp  # typed: the engine, catalog and shortlist it holds
     BINDINGS = [
         Binding("escape,backspace", "app.back", "Back"),
         Binding("1", "show_tab('cases')", "Cases"),

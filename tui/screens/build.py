@@ -1,13 +1,15 @@
 """No usable database yet: offer to build it from the case files, with a progress bar,
 instead of failing. The build runs in a thread worker; embedding is what takes the time,
-and `ingest.build` reports it through its progress callback."""
+and `kb build` reports it through its progress callback."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,9 +20,12 @@ from kb.errors import KbError
 
 from tui.messages import BuildFailed, BuildFinished, BuildProgress
 
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
+
 
 class BuildScreen(Screen):
-    CSS_PATH = "../styles/build.tcss"
+    app: LessonsApp  # typed: the engine, catalog and shortlist it holds
     AUTO_FOCUS = "#build"
     BINDINGS = [
         Binding("b", "build", "Build"),
@@ -51,11 +56,13 @@ class BuildScreen(Screen):
         self.sub_title = "no database"
         self.query_one(ProgressBar).display = False
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "build":
-            self.action_build()
-        else:
-            self.app.exit()
+    @on(Button.Pressed, "#build")
+    def _build_pressed(self) -> None:
+        self.action_build()
+
+    @on(Button.Pressed, "#quit")
+    def _quit_pressed(self) -> None:
+        self.app.exit()
 
     def action_build(self) -> None:
         if self.building:
@@ -70,16 +77,28 @@ class BuildScreen(Screen):
 
     @work(thread=True, exclusive=True, group="build")
     def _build(self) -> None:
-        from ingest.build import build
+        import click
 
-        def progress(total: int | None = None, advance: int | None = None) -> None:
-            self.post_message(BuildProgress(total, advance or 0))
+        from kb.cli import cli
 
-        try:
-            report = build(self.db_path, self.data_dir, progress=progress)
-        except KbError as exc:
-            self.post_message(BuildFailed(str(exc)))
-            return
+        def progress(advance: int = 0, *, total: int | None = None,
+                     label: str | None = None) -> None:  # kb.progress.Progress
+            self.post_message(BuildProgress(total, advance))
+
+        # `kb build` as the command registry has it (as `kb serve` finds it): the TUI never
+        # imports the ingest package, which may not be installed.
+        with click.Context(cli) as ctx:
+            command = cli.get_command(ctx, "build")
+            if command is None:
+                self.post_message(BuildFailed("there is no `kb build` command installed "
+                                              "(the ingest package)"))
+                return
+            try:
+                report = ctx.invoke(command, db_path=self.db_path, data_dir=self.data_dir,
+                                    progress=progress)
+            except KbError as exc:
+                self.post_message(BuildFailed(str(exc)))
+                return
         self.post_message(BuildFinished(report.summary()))
 
     def on_build_progress(self, message: BuildProgress) -> None:

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
-from kb.catalog import Case
+from kb.catalog import CaseView
 from tui.messages import ShortlistChanged
 from tui.widgets.record_table import RecordTable
 from tui.widgets.records import CaseDetails, FactList, Timeline
@@ -18,13 +18,12 @@ TABS = ("overview", "lessons", "facts", "timeline")
 
 
 class CaseScreen(Screen):
-    CSS_PATH = "../styles/records.tcss"
     BINDINGS = [
         Binding("escape,backspace", "app.back", "Back"),
         *(Binding(str(i), f"show_tab('{tab}')", tab.title()) for i, tab in enumerate(TABS, 1)),
     ]
 
-    def __init__(self, case: Case, tab: str = "overview") -> None:
+    def __init__(self, case: CaseView, tab: str = "overview") -> None:
         super().__init__()
         self.case = case
         self.tab = tab

@@ -6,13 +6,14 @@ from datetime import date
 from pathlib import Path
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from kb.catalog import Lesson
+from kb.catalog import LessonView
 from kb.errors import KbError
 from tui.briefing import BriefingExists, default_file_name, write_briefing
 from tui.labels import plural
@@ -21,10 +22,9 @@ from tui.labels import plural
 class ExportScreen(ModalScreen[Path | None]):
     """Dismissed with the path written, or None when cancelled."""
 
-    CSS_PATH = "../styles/modals.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, lessons: list[Lesson], today: date) -> None:
+    def __init__(self, lessons: list[LessonView], today: date) -> None:
         super().__init__()
         self.lessons = lessons
         self.today = today
@@ -49,11 +49,13 @@ class ExportScreen(ModalScreen[Path | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._export()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "export":
-            self._export()
-        else:
-            self.dismiss(None)
+    @on(Button.Pressed, "#export")
+    def _export_pressed(self) -> None:
+        self._export()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -56,7 +56,6 @@ and sources.
 
 
 class HelpScreen(ModalScreen[None]):
-    CSS_PATH = "../styles/modals.tcss"
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:

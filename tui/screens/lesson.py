@@ -3,23 +3,28 @@ and sources, key facts of its case, and the same lesson seen in other cases."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from kb.catalog import Lesson
+from kb.catalog import LessonView
 from tui.messages import CopyRecord, OpenRecord, ShortlistChanged, ToggleShortlist
 from tui.widgets.record_table import RecordTable
 from tui.widgets.records import EvidenceList, FactList, Heading, LessonText
+
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
 
 KEY_FACTS = 6
 SIMILAR = 5
 
 
 class LessonScreen(Screen):
-    CSS_PATH = "../styles/records.tcss"
+    app: LessonsApp  # typed: the engine, catalog and shortlist it holds
     AUTO_FOCUS = "#lesson"
     BINDINGS = [
         Binding("escape,backspace", "app.back", "Back"),
@@ -28,7 +33,7 @@ class LessonScreen(Screen):
         Binding("o", "open_case", "Case overview"),
     ]
 
-    def __init__(self, lesson: Lesson) -> None:
+    def __init__(self, lesson: LessonView) -> None:
         super().__init__()
         self.lesson = lesson
 

@@ -13,7 +13,6 @@ from kb.search import Hit
 
 
 class PassageScreen(ModalScreen[None]):
-    CSS_PATH = "../styles/modals.tcss"
     BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
 
     def __init__(self, hit: Hit) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -12,7 +13,6 @@ from textual.widgets import Button, Input, Label, Static
 class PathScreen(ModalScreen[str | None]):
     """Dismissed with the path typed (~ not yet expanded), or None when cancelled."""
 
-    CSS_PATH = "../styles/modals.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, prompt: str, value: str = "", action: str = "OK") -> None:
@@ -32,11 +32,13 @@ class PathScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._done()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._done()
-        else:
-            self.dismiss(None)
+    @on(Button.Pressed, "#ok")
+    def _ok_pressed(self) -> None:
+        self._done()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

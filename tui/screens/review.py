@@ -9,6 +9,8 @@ writes the whole review as Markdown.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pathlib import Path
 
 from rich.text import Text
@@ -26,11 +28,14 @@ from tui.messages import ReviewFailed, ReviewReady, ShortlistChanged
 from tui.screens.plan_path import PathScreen
 from tui.widgets.record_table import RecordTable
 
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
+
 TABS = {"red-flag": "Red flags", "gap": "Gaps", "covered": "Covered"}
 
 
 class ReviewScreen(Screen):
-    CSS_PATH = "../styles/review.tcss"
+    app: LessonsApp  # typed: the engine, catalog and shortlist it holds
     BINDINGS = [
         Binding("escape,backspace", "app.back", "Back"),
         Binding("1", "show_tab('red-flag')", "Red flags"),

@@ -8,6 +8,8 @@ by keyword (`wait_for_model=False`), and the query is run again once it is.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,13 +28,16 @@ from tui.widgets.filters import PICK_KEYS, FilterPanel
 from tui.widgets.record_table import RecordTable
 from tui.widgets.search import ResultPreview, SearchBox, SearchStatus, Welcome
 
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
+
 DEBOUNCE = 0.15  # seconds of quiet typing before a search runs
 LIMIT = 50
 WIDE = 120       # the filter panel starts open on a terminal at least this wide
 
 
 class SearchScreen(Screen):
-    CSS_PATH = "../styles/search.tcss"
+    app: LessonsApp  # typed: the engine, catalog and shortlist it holds
     AUTO_FOCUS = "#query"
     BINDINGS = [
         Binding("ctrl+f", "toggle_filters", "Filters", priority=True),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -11,9 +13,12 @@ from tui.labels import plural
 from tui.messages import ShortlistChanged
 from tui.widgets.record_table import RecordTable
 
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
+
 
 class ShortlistScreen(Screen):
-    CSS_PATH = "../styles/browse.tcss"
+    app: LessonsApp  # typed: the engine, catalog and shortlist it holds
     AUTO_FOCUS = "#shortlist"
     BINDINGS = [
         Binding("escape,backspace", "app.back", "Back"),

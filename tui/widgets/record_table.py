@@ -8,7 +8,7 @@ title, case, stage and themes. Columns are fitted to the width, and drop from th
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
@@ -19,6 +19,9 @@ from kb.search import Hit
 
 from tui.labels import outcome_mark, outcome_style
 from tui.messages import CopyRecord, OpenRecord, ToggleShortlist
+
+if TYPE_CHECKING:
+    from tui.app import LessonsApp
 
 CASE_WIDTH = 12
 STAGE_WIDTH = 12
@@ -39,6 +42,7 @@ class Row(Protocol):
 
 
 class RecordTable(DataTable):
+    app: LessonsApp  # typed: the engine, catalog and shortlist it holds
     BINDINGS = [
         Binding("enter", "select_cursor", "Open"),
         Binding("space,a", "toggle_shortlist", "Shortlist"),

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from kb.catalog import Case, Fact, Lesson
+from kb.catalog import CaseView, FactView, LessonView
 from tui.labels import (friendly_date, outcome_mark, outcome_name, outcome_style, stage_name,
                         standing_name, strength_style, theme_name)
 
@@ -22,7 +22,7 @@ class Heading(Static):
 class LessonText(Static):
     """Title, where it comes from, and the three parts of a lesson."""
 
-    def show(self, lesson: Lesson, shortlisted: bool) -> None:
+    def show(self, lesson: LessonView, shortlisted: bool) -> None:
         text = Text()
         text.append(f"{outcome_mark(lesson.outcome)} ", outcome_style(lesson.outcome))
         text.append(lesson.title, "bold")
@@ -50,7 +50,7 @@ class LessonText(Static):
 
 
 class EvidenceList(Static):
-    def show(self, lesson: Lesson) -> None:
+    def show(self, lesson: LessonView) -> None:
         text = Text()
         for i, evidence in enumerate(lesson.evidence):
             if i:
@@ -66,7 +66,7 @@ class EvidenceList(Static):
 class FactList(Static):
     """Facts as "label: value", with their source when `cited`."""
 
-    def show(self, facts: list[Fact], *, cited: bool = False, more: int = 0) -> None:
+    def show(self, facts: list[FactView], *, cited: bool = False, more: int = 0) -> None:
         text = Text()
         for i, fact in enumerate(facts):
             if i:
@@ -87,7 +87,7 @@ class FactList(Static):
 class Timeline(Static):
     """Dated facts in date order, the date in a column of its own."""
 
-    def show(self, facts: list[Fact]) -> None:
+    def show(self, facts: list[FactView]) -> None:
         table = Table.grid(padding=(0, 2))
         table.add_column(justify="right", style="bold cyan", no_wrap=True)
         table.add_column()
@@ -100,7 +100,7 @@ class Timeline(Static):
 class CaseDetails(Static):
     """What was commissioned, from whom, how and how it went."""
 
-    def show(self, case: Case) -> None:
+    def show(self, case: CaseView) -> None:
         text = Text()
         text.append(case.summary + "\n")
         for label, value in (("Status", case.status), ("Outcome", case.outcome),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
 
-import yaml
+from ruamel.yaml import YAML
 
 from kb import config
 from kb.search import SearchEngine
@@ -41,7 +41,7 @@ def query_files(folder: Path = QUERY_DIR) -> list[Path]:
 def load_queries(paths: list[Path]) -> list[Question]:
     queries = []
     for path in paths:
-        for entry in yaml.safe_load(Path(path).read_text()):
+        for entry in YAML(typ="safe", pure=True).load(Path(path).read_text()):
             queries.append(Question(q=entry["q"], answers=frozenset(entry["answers"]),
                                  style=entry.get("style", "plain")))
     return queries

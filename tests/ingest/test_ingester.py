@@ -9,7 +9,7 @@ import pytest
 
 from ingest.manifest import Manifest
 from ingest_checks import assert_consistent, count, rows
-from ingest_samples import BOARD_PAPER, FORMATS, Doc, Section, write_docx, write_pdf
+from ingest_samples import BOARD_PAPER, FORMATS, Doc, DocSection, write_docx, write_pdf
 from kb.database import signature
 from kb.errors import KbError, ModelError
 from kb.search import Filters, SearchEngine
@@ -93,7 +93,7 @@ def test_a_changed_file_replaces_its_passages(make_ingester, papers, db, data_co
     ingester.ingest([papers / "board.docx"], case="dudley")
     (old_id,) = [r[0] for r in rows(db, "select id from documents")]
     changed = Doc(BOARD_PAPER.title, BOARD_PAPER.sections[:2] + [
-        Section("Workforce", ["Staff transfer terms should be agreed before award."])])
+        DocSection("Workforce", ["Staff transfer terms should be agreed before award."])])
     write_docx(papers / "board.docx", changed)
     report = ingester.ingest([papers / "board.docx"], case="dudley")
     assert [o.status for o in report.outcomes] == ["replaced"]
@@ -193,7 +193,7 @@ def test_the_size_limit_can_be_set(make_ingester, papers):
 def test_a_database_embedded_with_another_model_is_refused(db, data_copy, embedder):
     import sqlite3
 
-    from ingest.pipeline import Ingester
+    from ingest.ingester import Ingester
 
     with sqlite3.connect(db) as conn:
         conn.execute("update meta set value = 'another-model' where key = 'model'")
@@ -202,7 +202,7 @@ def test_a_database_embedded_with_another_model_is_refused(db, data_copy, embedd
 
 
 def test_a_missing_database_says_to_build_it(tmp_path, data_copy, embedder):
-    from ingest.pipeline import Ingester
+    from ingest.ingester import Ingester
     from kb.errors import DatabaseError
 
     with pytest.raises(DatabaseError, match="kb build"):

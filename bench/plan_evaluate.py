@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
 
 from kb import config
 
@@ -45,7 +45,7 @@ class LabelledPlan:
 
 def load_plans(labels: Path = LABELS) -> list[LabelledPlan]:
     plans = []
-    for entry in yaml.safe_load(labels.read_text(encoding="utf-8")) or []:
+    for entry in YAML(typ="safe", pure=True).load(labels.read_text(encoding="utf-8")) or []:
         path = labels.parent / entry["plan"]
         plans.append(LabelledPlan(
             name=path.stem, path=path, split=entry["split"],

@@ -1,6 +1,6 @@
 """Read and validate the curated case files under data/.
 
-YAML is composed into nodes first so every value keeps its line number; pydantic then
+ruamel.yaml keeps the line of every key and item (`.lc`) as it reads; pydantic then
 checks shapes (kb.records) and this module checks what spans records: unique ids,
 evidence that cites a source of its own case, related lessons that exist. All problems
 are collected and raised together as `RecordErrors`, each naming file, line and field.
@@ -11,8 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer, ComposerError
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import ScalarNode
 
 from kb.errors import RecordError, RecordErrors
 from kb.glossary import Glossary, GlossaryFile
@@ -28,67 +33,67 @@ Path_ = tuple  # a location inside a document: ("lessons", 3, "stage")
 
 @dataclass
 class Located:
-    """A parsed YAML document with the line of every value in it."""
+    """A parsed YAML document (ruamel's mappings and lists, which know their lines)."""
 
     path: Path
     value: object
-    lines: dict[Path_, int]
 
     def line_of(self, location: Path_) -> int | None:
-        # The deepest known prefix: a missing key is reported at its parent mapping.
-        for end in range(len(location), -1, -1):
-            if location[:end] in self.lines:
-                return self.lines[location[:end]]
-        return None
+        """The line of the value at `location`; a missing key is reported at the deepest
+        part of it that exists (its parent mapping)."""
+        node = self.value
+        line = node.lc.line + 1 if hasattr(node, "lc") else None
+        for part in location:
+            try:
+                child = node[part]
+                line = (node.lc.value(part) if isinstance(node, dict) else node.lc.item(part))[0] + 1
+            except (KeyError, IndexError, TypeError, AttributeError):
+                break
+            node = child
+        return line
 
 
-class _Loader(yaml.SafeLoader):
+class _Composer(Composer):
     """Case files are written by hand and need no aliases; refused, an alias can neither
     expand into a billion leaves (an alias bomb) nor refer to itself."""
 
     def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in case files: write the value "
-                "out", self.peek_event().start_mark)
+        if self.parser.check_event(AliasEvent):
+            raise ComposerError(None, None, "aliases (*name) are not allowed in case files: "
+                                "write the value out", self.parser.peek_event().start_mark)
         return super().compose_node(parent, index)
+
+
+class _Constructor(RoundTripConstructor):
+    """Keys are plain text, each once in its mapping (ruamel's own duplicate-key error
+    names neither line the key is on)."""
+
+    def check_mapping_key(self, node, key_node, mapping, key, value) -> bool:
+        if not isinstance(key_node, ScalarNode):
+            raise MarkedYAMLError(problem="a key must be plain text, not a list or mapping",
+                                  problem_mark=key_node.start_mark)
+        if key in mapping:
+            raise MarkedYAMLError(problem=f"duplicate key {key!r} (also on line "
+                                  f"{mapping.lc.key(key)[0] + 1})", problem_mark=key_node.start_mark)
+        return True
+
+
+def _reader() -> YAML:
+    reader = YAML(typ="rt", pure=True)  # round-trip: the only mode that keeps lines
+    reader.Composer, reader.Constructor = _Composer, _Constructor
+    return reader
 
 
 def load_yaml(path: Path) -> Located:
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
-        lines: dict[Path_, int] = {}
-        value = _to_python(node, (), lines) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
+        value = _reader().load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise RecordErrors([RecordError(path, mark.line + 1 if mark else None, "YAML",
                                          str(exc.problem or exc))]) from None
     except UnicodeDecodeError:
         raise RecordErrors([RecordError(path, None, "file", "expected UTF-8 text")]) from None
-    return Located(path, value, lines)
-
-
-def _to_python(node: yaml.Node, location: Path_, lines: dict[Path_, int]):
-    lines[location] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        mapping: dict = {}
-        for key, child in node.value:
-            if not isinstance(key, yaml.ScalarNode):
-                raise yaml.MarkedYAMLError(problem="a key must be plain text, not a list or "
-                                           "mapping", problem_mark=key.start_mark)
-            if key.value in mapping:
-                raise yaml.MarkedYAMLError(
-                    problem=f"duplicate key {key.value!r} (also on line "
-                    f"{lines[location + (key.value,)]})", problem_mark=key.start_mark)
-            mapping[key.value] = _to_python(child, location + (key.value,), lines)
-        return mapping
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(child, location + (i,), lines) for i, child in enumerate(node.value)]
-    # Scalars go through the safe constructor so 2016 is an int and "yes" stays YAML's.
-    return _SCALARS.construct_object(node)
-
-
-_SCALARS = yaml.SafeLoader("")
+    return Located(path, value)
 
 
 def _dotted(location: Path_) -> str:
@@ -101,7 +106,7 @@ def _dotted(location: Path_) -> str:
 def validate(doc: Located, model):
     """`doc` as a `model` record, or RecordErrors naming file, line and field."""
     try:
-        return model.model_validate(_stringify_dates(doc.value))
+        return model.model_validate(_plain(doc.value))
     except ValidationError as exc:
         raise RecordErrors([
             RecordError(doc.path, doc.line_of(tuple(err["loc"])), _dotted(tuple(err["loc"])),
@@ -121,16 +126,26 @@ def _expected(err: dict) -> str:
     return message
 
 
-def _stringify_dates(value):
-    """YAML reads 2016-03-24 as a date; records keep dates as partial ISO strings."""
+def _plain(value):
+    """ruamel's values as plain Python for pydantic: its mappings, lists and styled strings
+    as dict, list and str, keys as text, and dates as the partial ISO strings records keep
+    (YAML reads 2016-03-24 as a date, and a bare year as a number)."""
     if isinstance(value, dict):
-        return {k: _stringify_dates(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_stringify_dates(v) for v in value]
+        return [_plain(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, int) and not isinstance(value, bool) and 1900 < value < 2100:
-        return str(value)  # a bare year; numbers elsewhere are validated by their field
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        if 1900 < value < 2100:
+            return str(value)  # a bare year; numbers elsewhere are validated by their field
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
     return value
 
 

@@ -39,9 +39,11 @@ from ingest.readers import DEFAULT_MAX_MB, MB, Unreadable, check
 from kb.database import connect_readonly, read_meta, recover, writer_lock
 from kb.embeddings import (Embedder, check_same_model, load_embedder, model_name,
                            resolve_model_dir)
+from kb.embedding_store import EmbeddingStore, write_items
 from kb.errors import DatabaseError, KbError
 from kb import segments
-from kb.store import EmbeddingStore, write_items
+from kb.embedding_store import EmbeddingStore, write_items
+from kb.progress import Progress
 
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 # Pages a transaction may hold in memory before SQLite writes into the database file
@@ -91,9 +93,6 @@ class IngestReport:
         if self.new_cases:
             parts.append(f"new stub case(s): {', '.join(self.new_cases)}")
         return "; ".join(parts or ["nothing to do"]) + f" ({self.seconds:.1f} s)"
-
-
-Progress = Callable[[Path | None, int, int], None]  # (file or None when done, done, total)
 
 
 class Ingester:
@@ -156,17 +155,19 @@ class Ingester:
         files = self._discover(paths)
         if title and len(files) > 1:
             raise KbError(f"--title names one document, but {len(files)} files were given.")
-        for done, path in enumerate(files):
+        if progress:
+            progress(total=len(files))
+        for path in files:
             if progress:
-                progress(path, done, len(files))
+                progress(label=path.name)
             try:
                 report.outcomes.append(self._ingest_file(path, case, title, date))
             except Unreadable as exc:
                 report.outcomes.append(Outcome(path, "failed", str(exc)))
             except OSError as exc:  # unreadable on disk: permissions, a vanished file
                 report.outcomes.append(Outcome(path, "failed", exc.strerror or str(exc)))
-        if progress:
-            progress(None, len(files), len(files))
+            if progress:
+                progress(1)
         if self._tagger is not None:
             report.embed_seconds += self._tagger.seconds - tagged
         report.seconds = time.perf_counter() - started
@@ -248,9 +249,11 @@ class Ingester:
         or with the same content as these files."""
         started = time.perf_counter()
         report = self.report = IngestReport()
-        for done, path in enumerate(map(Path, paths)):
+        if progress:
+            progress(total=len(paths))
+        for path in map(Path, paths):
             if progress:
-                progress(path, done, len(paths))
+                progress(label=path.name)
             ids = self._documents_at(self.manifest.stored_path(path), under=True)
             if path.is_file() and path.stat().st_size <= self.max_bytes:
                 same = documents.document_id(documents.content_hash(path.read_bytes()))
@@ -267,8 +270,8 @@ class Ingester:
                     if row:
                         documents.drop_unused_stub(self.db, row["case"])
                 report.outcomes.append(Outcome(path, "removed", title=title))
-        if progress:
-            progress(None, len(paths), len(paths))
+            if progress:
+                progress(1)
         report.seconds = time.perf_counter() - started
         return report
 

@@ -1,16 +1,21 @@
-"""`kb build`: a complete database, incremental embedding, and atomic replacement."""
+"""`kb build`: a complete database, incremental embedding, atomic replacement, a new model
+embedding everything again, and an open engine following a rebuild."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 import pytest
 
 from ingest.build import build
-from ingest.casefiles import read_corpus
+from kb.casefiles import read_corpus
 from kb.embeddings import PACKAGED_NAME
 from kb.errors import ModelError, RecordErrors
 from kb.items import lesson_parts
+from kb.search import SearchEngine
+
+VAT_LESSON = "uc-vat-llp-unfunded"
 
 
 def _count(db, table):
@@ -46,15 +51,17 @@ def test_build_writes_every_record_with_an_embedding(built_db):
     assert meta["model"] == PACKAGED_NAME and meta["dimensions"] == "384"
 
 
-def test_unchanged_rebuild_does_nothing_and_a_change_embeds_one(tmp_path, data_copy):
-    db = tmp_path / "kb.db"
-    first = build(db, data_copy)
-    assert first.embed.embedded == first.lessons + first.facts + first.cases
-    assert first.words.embedded > 1000  # the records' vocabulary, for kb/neighbours.py
+def test_unchanged_rebuild_does_nothing_and_a_change_embeds_one(seeded_db, data_copy):
+    db = seeded_db
+    first = build(db, data_copy)  # another data folder: rebuilt, every vector reused
+    records = first.lessons + first.facts + first.cases
+    assert (first.embed.embedded, first.embed.reused) == (0, records)
+    # the records' vocabulary (kb/neighbours.py), lesson parts and plan signs, reused too
+    assert first.words.embedded == 0 and first.words.reused > 1000
     again = build(db, data_copy)
     assert again.up_to_date
     forced = build(db, data_copy, force=True)
-    assert (forced.embed.embedded, forced.embed.reused) == (0, first.embed.embedded)
+    assert (forced.embed.embedded, forced.embed.reused) == (0, records)
 
     path = data_copy / "cases" / "uniting-care.yaml"
     text = path.read_text()
@@ -67,8 +74,9 @@ def test_unchanged_rebuild_does_nothing_and_a_change_embeds_one(tmp_path, data_c
     assert title.endswith("for the trusts")
 
 
-def test_failed_build_leaves_the_old_database_untouched(tmp_path, data_copy, monkeypatch):
-    db = tmp_path / "kb.db"
+def test_failed_build_leaves_the_old_database_untouched(tmp_path, seeded_db, data_copy,
+                                                      monkeypatch):
+    db = seeded_db
     build(db, data_copy)
     before = db.read_bytes()
     reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -96,8 +104,8 @@ def test_failed_build_leaves_the_old_database_untouched(tmp_path, data_copy, mon
     assert reader.execute("select count(*) from lessons").fetchone()[0] > 0
 
 
-def test_readers_keep_a_consistent_view_across_a_rebuild(tmp_path, data_copy):
-    db = tmp_path / "kb.db"
+def test_readers_keep_a_consistent_view_across_a_rebuild(tmp_path, seeded_db, data_copy):
+    db = seeded_db
     build(db, data_copy)
     reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     before = reader.execute("select count(*) from lessons").fetchone()[0]
@@ -133,3 +141,42 @@ def test_every_published_id_still_leads_somewhere(built_db):
         assert id in facts or lesson is not None, f"published id {id} leads nowhere"
         if id in merged:
             assert (lesson.id, lesson.redirected_from) == (merged[id], id)
+
+
+@pytest.mark.slow  # embeds every record, word and sign again: that is what it tests
+def test_a_database_of_the_fp32_model_is_embedded_again(tmp_path, built_db):
+    """Databases built before the int8 model stored `all-MiniLM-L6-v2`: search refuses to
+    mix the two, and the next build embeds every record again rather than reusing."""
+    from ingest.build import fingerprint
+    from kb.casefiles import read_corpus
+    from kb.search import open_engine
+    from tests.conftest import DATA
+
+    old = tmp_path / "old.db"
+    shutil.copy(built_db, old)
+    stamp = fingerprint(read_corpus(DATA).files, "all-MiniLM-L6-v2")
+    with sqlite3.connect(old) as conn:
+        conn.execute("update embeddings set model = 'all-MiniLM-L6-v2'")
+        conn.execute("update meta set value = 'all-MiniLM-L6-v2' where key = 'model'")
+        conn.execute("update meta set value = ? where key = 'fingerprint'", [stamp])
+        (records,) = conn.execute("select count(*) from embeddings "
+                                  "where kind not in ('word', 'part', 'sign')").fetchone()
+    with pytest.raises(ModelError, match="embedded with all-MiniLM-L6-v2 .* run `kb build`"):
+        open_engine(old).search("VAT risk of LLP", mode="semantic")
+    report = build(old, DATA)
+    assert not report.up_to_date and report.embed.reused == 0
+    assert report.embed.embedded == records
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("select distinct model from embeddings").fetchall() == [(PACKAGED_NAME,)]
+
+
+def test_engine_reloads_after_a_rebuild(seeded_db, data_copy, embedder):
+    db = seeded_db
+    build(db, data_copy)
+    engine = SearchEngine(db, embedder=embedder)
+    assert engine.search("Zanzibar", mode="keyword").hits == []
+    path = data_copy / "cases" / "uniting-care.yaml"
+    path.write_text(path.read_text().replace("Nobody funded the VAT", "Zanzibar funded the VAT", 1))
+    build(db, data_copy)
+    assert engine.search("Zanzibar", mode="keyword").hits[0].id == VAT_LESSON
+    assert engine.search("Zanzibar", mode="semantic", limit=400).hits
