@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.tui import Terminal  # noqa: E402
-from ingest.casefiles import read_corpus  # noqa: E402
+from kb.casefiles import read_corpus  # noqa: E402
 from kb import config  # noqa: E402
 from kb.embeddings import load_embedder  # noqa: E402
 

@@ -158,7 +158,7 @@ def txtai_warm(db: Path, embedder, queries: list[str]) -> dict[str, float]:
 def ingest_cost(db: Path, work: Path, documents: int) -> tuple[int, float, float]:
     """(passages, seconds, of which in the model) for the real ingest path into `db`."""
     from bench.ingest import make_corpus
-    from ingest.pipeline import Ingester
+    from ingest.ingester import Ingester
 
     target = work / "ingest-target.db"
     shutil.copy(db, target)  # the padded database stays as generated, for the next run

@@ -7,7 +7,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from kb.catalog import Lesson
+from kb.catalog import LessonView
 from kb.relevance import NOT_ANSWERED
 from kb.search import Hit, Results
 from kb.stats import Stats
@@ -74,7 +74,7 @@ def _tags(hit: Hit) -> Text:
     return line
 
 
-def print_lesson(lesson: Lesson) -> None:
+def print_lesson(lesson: LessonView) -> None:
     """`kb show`: the whole lesson, its strength of evidence and every piece of evidence
     with its kind and its source's standing."""
     if lesson.redirected_from:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from datasette.utils import tilde_decode
 
-from kb.catalog import STANDING_NAMES, Fact
+from kb.catalog import STANDING_NAMES, FactView
 from kb.stats import collect
 from kb.vocabulary import STAGES, THEMES, label
 from tui.briefing import lesson_markdown
@@ -145,7 +145,7 @@ def _term(table_url: str, column: str, key: str, name: str) -> dict:
     return {"key": key, "name": name, "url": f"{table_url}?{column}={quote(key)}"}
 
 
-def _fact(fact: Fact) -> dict:
+def _fact(fact: FactView) -> dict:
     return {"id": fact.id, "label": fact.label, "value": fact.value, "date": fact.date,
             "note": fact.note, "source_title": fact.source_title, "locator": fact.locator}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import drawsvg as draw
 from markupsafe import Markup
 
-from kb.catalog import Fact
+from kb.catalog import FactView
 
 WIDTH = 800
 MARGIN = 36
@@ -35,7 +35,7 @@ class Link(draw.Group):
 @dataclass(frozen=True)
 class Mark:
     number: int
-    fact: Fact
+    fact: FactView
     when: float   # the date as a fractional year
     x: float
     lane: int
@@ -56,7 +56,7 @@ def fractional_year(date: str) -> float | None:
     return year + (min(max(month, 1), 12) - 1) / 12 + (min(max(day, 1), 31) - 1) / 365
 
 
-def marks(facts: list[Fact]) -> list[Mark]:
+def marks(facts: list[FactView]) -> list[Mark]:
     """The dated facts placed on the axis, oldest first, each in the lowest free lane."""
     dated = [(when, fact) for fact in facts
              if (when := fractional_year(fact.date or "")) is not None]
@@ -78,7 +78,7 @@ def marks(facts: list[Fact]) -> list[Mark]:
     return out
 
 
-def timeline_svg(facts: list[Fact], *, label: str, anchor: str = "kb-fact") -> Markup:
+def timeline_svg(facts: list[FactView], *, label: str, anchor: str = "kb-fact") -> Markup:
     """The picture as inline SVG (empty when no fact has a date); each mark links to
     `#{anchor}-{number}`."""
     placed = marks(facts)

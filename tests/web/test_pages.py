@@ -235,11 +235,11 @@ def test_every_page_says_its_server_time(pages):
 def test_timeline_marks_close_in_time_go_to_other_lanes():
     """No mark hides another: marks nearer than a mark's width share no lane; an undated or
     unreadable date is left off the picture (it is still listed as a key fact)."""
-    from kb.catalog import Fact
+    from kb.catalog import FactView
     from web.timeline import MIN_SPACING, marks, timeline_svg
 
     dates = ["2016-04", "2016-04-02", "2016-05", "2019", None, "sometime"]
-    facts = [Fact(f"f{n}", f"fact {n}", "value", d, None, "a source", "p. 1")
+    facts = [FactView(f"f{n}", f"fact {n}", "value", d, None, "a source", "p. 1")
              for n, d in enumerate(dates)]
     placed = marks(facts)
     assert [m.fact.date for m in placed] == ["2016-04", "2016-04-02", "2016-05", "2019"]

@@ -10,9 +10,9 @@ import sqlite3
 
 import pytest
 
+from bench.evaluate import load_queries, query_files
 from bench.synthetic import pad_with_passages
 from kb import segments
-from kb.evaluate import load_queries, query_files
 from kb.search import MODES, Filters, SearchEngine
 
 
@@ -77,7 +77,7 @@ def test_filters_apply_before_ranking(engines):
 
 
 def test_ingest_adds_a_segment_and_removal_takes_passages_out(padded, embedder, tmp_path):
-    from ingest.pipeline import Ingester
+    from ingest.ingester import Ingester
 
     db = tmp_path / "lessons.db"
     shutil.copy(padded, db)
@@ -111,7 +111,7 @@ def test_a_failure_while_indexing_leaves_the_database_as_it_was(padded, embedder
                                                                  monkeypatch):
     """The segment is written by the ingest's own transaction: if indexing fails, the
     document's rows go too, and the next ingest indexes it whole."""
-    from ingest.pipeline import Ingester
+    from ingest.ingester import Ingester
 
     db = tmp_path / "lessons.db"
     shutil.copy(padded, db)
