@@ -20,11 +20,11 @@ from textual.app import App
 from textual.binding import Binding
 
 from kb import config
+from kb.briefing import lesson_markdown
 from kb.catalog import Catalog
 from kb.embeddings import Embedder, load_embedder
 from kb.errors import DatabaseError, KbError
 from kb.search import SearchEngine
-from tui.briefing import lesson_markdown
 from tui.messages import (CopyRecord, OpenRecord, SemanticFailed, SemanticReady, ShortlistChanged,
                           ToggleShortlist)
 from tui.palette import LessonsCommands

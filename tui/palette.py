@@ -10,7 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from kb.search import MODES
 
-from tui.labels import stage_choices, theme_choices
+from kb.labels import stage_choices, theme_choices
 
 if TYPE_CHECKING:
     from tui.app import LessonsApp

@@ -20,12 +20,12 @@ from urllib.parse import quote
 from datasette import Response
 from datasette.utils.asgi import Request
 
+from kb.briefing import briefing_markdown
 from kb.errors import DatabaseError, KbError, QueryError
+from kb.labels import outcome_name
 from kb.overview import overview
 from kb.vocabulary import STAGES, THEMES, label
-from tui.briefing import briefing_markdown
 from web.hits import row_url
-from web.pages import outcome_name
 from web.site import DATABASE, Site, site_for
 
 if TYPE_CHECKING:  # datasette.app imports this plugin: import it for types only

@@ -14,10 +14,11 @@ from urllib.parse import quote
 
 from datasette.utils import tilde_decode
 
+from kb.briefing import lesson_markdown
 from kb.catalog import STANDING_NAMES, FactView
+from kb.labels import outcome_name
 from kb.stats import collect
 from kb.vocabulary import STAGES, THEMES, label
-from tui.briefing import lesson_markdown
 from web.hits import case_names, hit_view, row_url
 from web.site import DATABASE, Site
 from web.timeline import marks, timeline_svg
@@ -148,11 +149,6 @@ def _term(table_url: str, column: str, key: str, name: str) -> dict:
 def _fact(fact: FactView) -> dict:
     return {"id": fact.id, "label": fact.label, "value": fact.value, "date": fact.date,
             "note": fact.note, "source_title": fact.source_title, "locator": fact.locator}
-
-
-def outcome_name(outcome: str | None) -> str:
-    """'went wrong' for went-wrong: the words shown beside the outcome's colour."""
-    return (outcome or "").replace("-", " ")
 
 
 def built(iso: str | None, now: datetime | None = None) -> str | None:

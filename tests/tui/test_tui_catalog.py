@@ -8,9 +8,9 @@ import sqlite3
 
 import pytest
 
-from kb.errors import KbError
-from tui.briefing import briefing_markdown, lesson_markdown, write_briefing
+from kb.briefing import briefing_markdown, lesson_markdown, write_briefing
 from kb.catalog import Catalog
+from kb.errors import KbError
 from tui_pilot import TODAY
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tui.briefing import briefing_markdown
+from kb.briefing import briefing_markdown
 from tui.screens.export import ExportScreen
 from tui.screens.lesson import LessonScreen
 from tui.screens.shortlist import ShortlistScreen

@@ -13,9 +13,9 @@ from html import unescape
 
 import pytest
 
+from kb.briefing import briefing_markdown
 from kb.catalog import Catalog
 from kb.vocabulary import STAGES
-from tui.briefing import briefing_markdown
 
 VAT = "uc-vat-llp-unfunded"
 RAW_LIST = re.compile(r'\[\s*"|\[\]')  # a JSON list as Datasette shows it raw

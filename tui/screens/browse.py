@@ -13,7 +13,7 @@ from textual.widgets import (DataTable, Footer, Header, OptionList, Static, Tabb
                              TabPane)
 from textual.widgets.option_list import Option
 
-from tui.labels import theme_name
+from kb.labels import theme_name
 from tui.messages import OpenRecord, ShortlistChanged
 from tui.widgets.record_table import RecordTable, fit
 

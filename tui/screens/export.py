@@ -13,10 +13,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from kb.briefing import BriefingExists, default_file_name, write_briefing
 from kb.catalog import LessonView
 from kb.errors import KbError
-from tui.briefing import BriefingExists, default_file_name, write_briefing
-from tui.labels import plural
+from kb.labels import plural
 
 
 class ExportScreen(ModalScreen[Path | None]):

@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from tui.labels import outcome_legend
+from kb.labels import outcome_legend
 
 HELP = f"""\
 # lessons: help

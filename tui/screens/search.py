@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select
 from kb.errors import KbError
 from kb.search import MODES, Filters
 
-from tui.labels import outcome_legend
+from kb.labels import outcome_legend
 from tui.messages import (ResultsReady, SearchFailed, SemanticFailed, SemanticReady,
                           ShortlistChanged)
 from tui.widgets.filters import PICK_KEYS, FilterPanel

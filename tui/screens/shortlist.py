@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from tui.labels import plural
+from kb.labels import plural
 from tui.messages import ShortlistChanged
 from tui.widgets.record_table import RecordTable
 

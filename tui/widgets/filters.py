@@ -11,7 +11,7 @@ from textual.widgets import Label, RadioButton, RadioSet, Select
 
 from kb.search import MODES, Filters
 
-from tui.labels import outcome_choices, stage_choices, strength_choices, theme_choices
+from kb.labels import outcome_choices, stage_choices, strength_choices, theme_choices
 
 ALL_KINDS = "all"
 # The default shows lessons and the passages of the user's own documents (`kb ingest`), as

@@ -17,7 +17,7 @@ from textual.widgets import DataTable
 
 from kb.search import Hit
 
-from tui.labels import outcome_mark, outcome_style
+from kb.labels import outcome_mark, outcome_style
 from tui.messages import CopyRecord, OpenRecord, ToggleShortlist
 
 if TYPE_CHECKING:

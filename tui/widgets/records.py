@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kb.catalog import CaseView, FactView, LessonView
-from tui.labels import (friendly_date, outcome_mark, outcome_name, outcome_style, stage_name,
+from kb.labels import (friendly_date, outcome_mark, outcome_name, outcome_style, stage_name,
                         standing_name, strength_style, theme_name)
 
 

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 from kb.relevance import NOT_ANSWERED
 from kb.search import Hit, Results
 
-from tui.labels import outcome_name, outcome_style, stage_name, strength_style
+from kb.labels import outcome_name, outcome_style, stage_name, strength_style
 
 PREVIEW_CHARS = 320
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from kb.catalog import LessonView
 from kb.errors import KbError
+from kb.labels import outcome_name, plural, stage_name, theme_name
 from kb.vocabulary import THEMES
-from tui.labels import outcome_name, plural, stage_name, theme_name
 
 
 def lesson_markdown(lesson: LessonView, *, level: int = 2) -> str:

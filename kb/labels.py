@@ -1,5 +1,6 @@
 """How the vocabulary reads on screen: names for themes and stages, outcome marks, dates,
-counts.
+counts. The TUI, the browser pages and the briefing share them, so a lesson reads the same
+in every front-end.
 
 The names come from the descriptions in kb.vocabulary (the text before the colon), so a
 new theme needs no change here; the outcome colours and marks are the vocabulary's, so a
