@@ -37,17 +37,25 @@ def fresh_db(work: Path, passages: int = 0) -> Path:
     return pad_with_passages(db, work / "padded.db", passages) if passages else db
 
 
-def print_warm_search(db: Path, embedder, queries: list[str], note: str = "") -> None:
-    """Median seconds per query of each mode, on one engine already warmed up."""
-    engine = SearchEngine(db, embedder=embedder)
-    engine.search("warm up", mode="hybrid")
+def warm_search_ms(engine, queries: list[str]) -> dict[str, float]:
+    """Median milliseconds per query of each mode, on an engine already warmed up."""
+    medians = {}
     for mode in MODES:
         times = []
         for q in queries:
             started = time.perf_counter()
             engine.search(q, mode=mode, limit=10)
             times.append(time.perf_counter() - started)
-        print(f"{mode:9} {statistics.median(times) * 1000:7.1f} ms{note}")
+        medians[mode] = statistics.median(times) * 1000
+    return medians
+
+
+def print_warm_search(db: Path, embedder, queries: list[str], note: str = "") -> None:
+    """Median milliseconds per query of each mode, on one engine already warmed up."""
+    engine = SearchEngine(db, embedder=embedder)
+    engine.search("warm up", mode="hybrid")
+    for mode, ms in warm_search_ms(engine, queries).items():
+        print(f"{mode:9} {ms:7.1f} ms{note}")
 
 
 # Runs its arguments and prints their wall seconds and peak RSS (KiB). A child's ru_maxrss

@@ -41,11 +41,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import fresh_db, questions, run_kb  # noqa: E402
+from bench.harness import fresh_db, questions, run_kb, warm_search_ms  # noqa: E402
 from bench.synthetic import pad_with_passages  # noqa: E402
 from kb.embeddings import DTYPE, load_embedder  # noqa: E402
 from kb.filters import Filters  # noqa: E402
-from kb.search import MODES, SearchEngine  # noqa: E402
+from kb.search import SearchEngine  # noqa: E402
 
 
 def padded_db(work: Path, passages: int) -> Path:
@@ -82,14 +82,7 @@ def kb_warm(db: Path, embedder, queries: list[str]) -> dict[str, float]:
     engine.search("warm up", mode="hybrid")
     print(f"kb: first hybrid search of a new engine (loads the index) "
           f"{time.perf_counter() - started:.2f} s", flush=True)
-    out = {}
-    for mode in MODES:
-        times = []
-        for q in queries:
-            started = time.perf_counter()
-            engine.search(q, mode=mode, limit=10)
-            times.append(time.perf_counter() - started)
-        out[mode] = median_ms(times)
+    out = warm_search_ms(engine, queries)
     parts = {"query vector": [], "keyword side": [], "vector side": []}
     for q in queries:
         parsed = engine.prepare(q, "hybrid")
