@@ -86,11 +86,12 @@ def test_review_from_the_command_line(papers, db, data_copy):
 
 
 # -- interruptions -----------------------------------------------------------------------
-DOCUMENTS = 12
+DOCUMENTS = 36
 
 @pytest.fixture
 def corpus(tmp_path):
-    """12 documents of ~6 passages each: an ingest long enough to interrupt."""
+    """36 documents of ~6 passages each: an ingest long enough to interrupt after its second
+    commit on a quiet machine too (with 12, a quiet run once finished before the signal)."""
     rng = random.Random(3)
     folder = tmp_path / "corpus"
     folder.mkdir()
