@@ -133,17 +133,18 @@ def render_cell(value, column, table, database, datasette):
 
 @hookimpl
 def extra_css_urls(datasette):
-    return [datasette.urls.static_plugins(_name(), "lessons.css")]
+    return [datasette.urls.static_plugins(plugin_name(), "lessons.css")]
 
 
 @hookimpl
 def extra_js_urls(datasette):
-    return [{"url": datasette.urls.static_plugins(_name(), "lessons.js"), "module": False}]
+    return [{"url": datasette.urls.static_plugins(plugin_name(), "lessons.js"), "module": False}]
 
 
 @functools.cache
-def _name() -> str:
-    """The name Datasette serves this plugin's static/ under: its distribution's name."""
+def plugin_name() -> str:
+    """The name Datasette knows this plugin by, and serves its static/ under: its
+    distribution's name (pyproject.toml's, nhs-mcp-lessons), not the package's."""
     from datasette.plugins import pm
 
     import web

@@ -16,6 +16,7 @@ import pytest
 from kb.briefing import briefing_markdown
 from kb.catalog import Catalog
 from kb.vocabulary import STAGES
+from web import plugin_name
 
 VAT = "uc-vat-llp-unfunded"
 RAW_LIST = re.compile(r'\[\s*"|\[\]')  # a JSON list as Datasette shows it raw
@@ -192,7 +193,7 @@ def test_the_lessons_table_is_readable(pages):
     # The column dictionary is folded away, not above the data.
     assert html.index("<details class=\"kb-columns\">") < html.index("kb-lessons-table")
     assert ".table-lessons dl.column-descriptions { display: none; }" in pages.html(
-        "/-/static-plugins/lessons/lessons.css")
+        f"/-/static-plugins/{plugin_name()}/lessons.css")
     # Choosing columns gives Datasette's own table back.
     own = pages.html("/lessons/lessons", _col="event")
     assert "kb-lessons-table" not in own and 'data-column="event"' in own

@@ -23,6 +23,7 @@ from kb.config import PROJECT_ROOT as ROOT
 from kb.database import signature
 from kb.schema import FTS, TABLES
 from kb.stats import collect
+from web import plugin_name
 from web.pages import built
 from web.server import metadata
 from liveserver import KB, running_server
@@ -308,7 +309,7 @@ def test_the_package_is_the_plugin_and_carries_its_templates_and_metadata(server
     package (no patch of Jinja's search path), and the metadata served is the root's
     metadata.yml, read as the package's data (web/metadata.yml links to it)."""
     plugins = {p["name"]: p for p in server.get("/-/plugins.json").json()}
-    assert plugins["lessons"]["templates"] is True
+    assert plugins[plugin_name()]["templates"] is True
     assert ROOT.joinpath("web", "metadata.yml").resolve() == ROOT / "metadata.yml"
     assert metadata() == parse_metadata((ROOT / "metadata.yml").read_text())
 
@@ -318,7 +319,7 @@ def test_the_plugin_has_its_hooks_when_kb_serve_imports_it_before_datasette():
     points on import, must still find every hook (it registered none when the package
     imported Datasette at its top)."""
     code = ("import web.commands\nfrom datasette.plugins import get_plugins\n"
-            "print(*next(p for p in get_plugins() if p['name'] == 'lessons')['hooks'])")
+            f"print(*next(p for p in get_plugins() if p['name'] == {plugin_name()!r})['hooks'])")
     hooks = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                            text=True, cwd=ROOT).stdout.split()
     assert {"startup", "register_routes", "extra_template_vars", "asgi_wrapper"} <= set(hooks)
