@@ -149,12 +149,13 @@ class Catalog:
         self.db_path = Path(db_path)
         self._db = Reopener(self.db_path)
         self._stats: Stats | None = None
+        self._redirects: dict[str, str] | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
         if self._db.refresh():
             self._db.conn.row_factory = sqlite3.Row
-            self._stats = None
+            self._stats = self._redirects = None
         return self._db.conn
 
     @property
@@ -169,10 +170,13 @@ class Catalog:
         self._db.close()
 
     def redirect(self, lesson_id: str) -> str | None:
-        """The lesson an old, merged id now leads to (data/redirects.yaml), if any."""
-        row = self.conn.execute("select new_id from redirects where old_id = ?",
-                                [lesson_id]).fetchone()
-        return row[0] if row else None
+        """The lesson an old, merged id now leads to (data/redirects.yaml), if any. The
+        browser asks this before every lesson page, on its event loop: the few redirects
+        are read once per version of the file, so asking costs a stat() and a dict lookup."""
+        conn = self.conn  # reconnects (and forgets the redirects) if the file changed
+        if self._redirects is None:
+            self._redirects = dict(conn.execute("select old_id, new_id from redirects"))
+        return self._redirects.get(lesson_id)
 
     def lesson(self, lesson_id: str) -> LessonView | None:
         """The lesson with this id, or with the id it was merged into (`redirected_from`

@@ -142,6 +142,7 @@ def extra_js_urls(datasette):
 
 
 @functools.cache
+@functools.cache
 def plugin_name() -> str:
     """The name Datasette knows this plugin by, and serves its static/ under: its
     distribution's name (pyproject.toml's, nhs-mcp-lessons), not the package's."""
