@@ -36,11 +36,11 @@ from kb.search import open_engine  # noqa: E402
 
 CALIBRATION_FILE = config.PROJECT_ROOT / "kb" / "check_calibration.py"
 KEYWORD_WEIGHTS = (0.0, 0.05, 0.1)
-TOP_SIGNS = (1, 2, 3)
+TOP_SIGNS = (2, 3)  # the single best sign never won (tune objective 1.10-1.13 against 1.17)
 CONTRASTS = (0.0, 0.5, 0.75, 1.0)
 MARGINS = np.round(np.arange(-0.10, 0.101, 0.02), 2)
-STAGE_SHARES = (0.5, 0.4, 0.3, 0.2, 0.1)
-SILENT_OUTCOMES = (("went-wrong",), ("went-wrong", "guidance"), ("went-wrong", "guidance", "went-well"))
+STAGE_SHARES = (0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05)
+SILENT_OUTCOMES = ("guidance", "went-well")  # after went-wrong: floors searched in turn
 
 
 def _grid(values: np.ndarray, low: float, high: float, steps: int) -> np.ndarray:
@@ -71,22 +71,30 @@ def search_silent(checker: PlanChecker, plans: list[LabelledPlan], scores: dict,
                   chosen: Calibration) -> Calibration:
     """The silent-gap rule (kb/check_calibration.py: plan_stages, silent_gap) that maximises
     F1(red-flag+gap) + F1(covered) on `plans` once the other thresholds are set; none at all
-    unless it beats the plain sentence matching. Strictest first, so a tie keeps the list
-    shorter."""
+    unless it beats the plain sentence matching. First the plan's stages with the went-wrong
+    lessons' topic floor, then a floor for each other outcome given those (none unless it
+    helps). Strictest first, so a tie keeps the list shorter."""
     def objective(calibration: Calibration) -> float:
         flagged, covered, _ = evaluate(checker, plans, scores, calibration)
         return flagged.f1 + covered.f1
 
-    best = (objective(replace(chosen, silent_outcomes=())), replace(chosen, silent_outcomes=()))
+    best = (objective(replace(chosen, silent_floors=())), replace(chosen, silent_floors=()))
     topics = np.array([s[2] for plan in plans for s in scores[plan.name].values()])
     floors = _grid(topics, 0.0, 0.98, 40)[::-1]
-    for outcomes, later, share, floor in itertools.product(SILENT_OUTCOMES, (False, True),
-                                                           STAGE_SHARES, floors):
-        variant = replace(chosen, silent_outcomes=outcomes, stage_later=later,
-                          stage_share=share, silent_floor=float(floor))
+    for later, share, floor in itertools.product(
+            (False, True), STAGE_SHARES, floors):
+        variant = replace(chosen, stage_later=later,
+                          stage_share=share, silent_floors=(("went-wrong", float(floor)),))
         value = objective(variant)
         if value > best[0] + 1e-9:
             best = (value, variant)
+    for outcome in SILENT_OUTCOMES:
+        start = best[1]
+        for floor in floors:
+            variant = replace(start, silent_floors=(*start.silent_floors, (outcome, float(floor))))
+            value = objective(variant)
+            if value > best[0] + 1e-9:
+                best = (value, variant)
     return best[1]
 
 
@@ -156,45 +164,119 @@ def search_thresholds(w, c, wrong, flag, cov, red, expected):
                            red_flag=red_flag)
 
 
+def calibrate(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict,
+              variants: list[Calibration], quiet: bool = False) -> Calibration:
+    """Every threshold on `plans`: the best scoring variant with its thresholds, then the
+    silent-gap rule on its scores."""
+    best = None
+    for variant in variants:
+        checker.calibration = variant
+        objective, thresholds = search_thresholds(*_arrays(checker, plans, embedded))
+        if not quiet:
+            print(f"  top {variant.top_signs} signs, keyword weight {variant.keyword_weight:.2f}, "
+                  f"contrast {variant.contrast:.2f}: objective {objective:.3f}")
+        if best is None or objective > best[0] + 1e-9:
+            best = (objective, replace(variant, **thresholds))
+    chosen = best[1]
+    checker.calibration = chosen
+    scores = {p.name: checker.scores(*embedded[p.name]) for p in plans}
+    return search_silent(checker, plans, scores, chosen)
+
+
+def variants() -> list[Calibration]:
+    """The scoring variants searched: signs averaged, keyword bonus weight, contrast."""
+    return [replace(CALIBRATION, keyword_weight=weight, top_signs=top, contrast=contrast,
+                    negation=True)
+            for top, weight, contrast in itertools.product(TOP_SIGNS, KEYWORD_WEIGHTS, CONTRASTS)]
+
+
+def leave_one_plan_out(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict,
+                       chosen: Calibration) -> tuple[Counts, Counts, Counts]:
+    """Each tune plan judged by thresholds and a silent-gap rule searched on the others
+    (the scoring variant is the one chosen on all of them, to keep this quick)."""
+    totals = (Counts(), Counts(), Counts())
+    for left in plans:
+        rest = [p for p in plans if p is not left]
+        fold = calibrate(checker, rest, embedded, [chosen], quiet=True)
+        checker.calibration = fold
+        scores = {left.name: checker.scores(*embedded[left.name])}
+        for total, part in zip(totals, evaluate(checker, [left], scores, fold)):
+            total.hits += part.hits
+            total.predicted += part.predicted
+            total.unlabelled += part.unlabelled
+            total.expected += part.expected
+    return totals
+
+
+def explain_misses(checker: PlanChecker, plans: list[LabelledPlan], embedded: dict,
+                   calibration: Calibration) -> None:
+    """Each missed red flag or gap of the tune plans with what decided it: its warning (w),
+    covered (c) and topic scores, the status given, its stage against the plan's stages, and
+    the best raw match of each of its signs (a `declined` sentence turns a covered sign
+    into a warning)."""
+    checker.calibration = calibration
+    signs = checker._signs
+    for plan in plans:
+        sentences, vectors = embedded[plan.name]
+        scores = checker.scores(sentences, vectors)
+        statuses = checker.statuses(scores)
+        stages = calibration.plan_stages(
+            [checker._lessons[k].stage for k, (_, silent) in statuses.items() if not silent])
+        raw = signs.matrix @ vectors.T
+        for lesson in sorted(plan.flagged):
+            want = "red-flag" if lesson in plan.red_flags else "gap"
+            got = statuses.get(lesson, ("not listed", False))[0]
+            if got in ("red-flag", "gap"):
+                continue
+            info = checker._lessons[lesson]
+            w, c, topic = scores[lesson]
+            print(f"    {plan.name}: {lesson} ({info.outcome}, {info.stage}"
+                  f"{'' if info.stage in stages else ', not a stage of the plan'}): "
+                  f"labelled {want}, {got}; w {w:.3f} c {c:.3f} topic {topic:.3f}")
+            for row in checker._sign_rows[lesson]:
+                u = int(raw[row].argmax())
+                print(f"      {signs.kinds[row]} {raw[row, u]:.3f}"
+                      f"{' declined' if sentences.negated[u] else ''}: "
+                      f"{sentences.texts[u][:100]!r}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=config.default_db())
     parser.add_argument("--write", action="store_true",
                         help="rewrite kb/check_calibration.py with the chosen values")
+    parser.add_argument("--holdout", action="store_true",
+                        help="also report the held-out plans (only once the design is frozen)")
+    parser.add_argument("--misses", action="store_true",
+                        help="explain each missed red flag or gap of the tune plans")
+    parser.add_argument("--lopo", action="store_true",
+                        help="leave-one-plan-out on the tune plans, to check the choice")
     args = parser.parse_args()
+    if args.write and not args.holdout:
+        parser.error("--write records the held-out figures too: add --holdout")
     plans = load_plans()
     tune = [p for p in plans if p.split == "tune"]
     holdout = [p for p in plans if p.split == "holdout"]
     print(f"{len(plans)} labelled plans: {len(tune)} tune, {len(holdout)} held out")
     checker = PlanChecker(open_engine(args.db))
     started = time.perf_counter()
-    embedded = {p.name: checker.embed(read_plan(p.path, max_bytes=10**8)) for p in plans}
+    embedded = {p.name: checker.embed(read_plan(p.path, max_bytes=10**8))
+                for p in tune + (holdout if args.holdout else [])}
     print(f"read and embedded the plans in {time.perf_counter() - started:.1f} s")
 
-    best = None
-    for top, weight, contrast in itertools.product(TOP_SIGNS, KEYWORD_WEIGHTS, CONTRASTS):
-        variant = replace(CALIBRATION, keyword_weight=weight, top_signs=top, contrast=contrast,
-                          negation=True)
-        checker.calibration = variant
-        objective, thresholds = search_thresholds(*_arrays(checker, tune, embedded))
-        print(f"  top {top} signs, keyword weight {weight:.2f}, contrast {contrast:.2f}: "
-              f"tune objective {objective:.3f}")
-        if best is None or objective > best[0] + 1e-9:
-            best = (objective, replace(variant, **thresholds))
-    chosen = best[1]
+    chosen = calibrate(checker, tune, embedded, variants())
     checker.calibration = replace(chosen, negation=False)
     objective, _ = search_thresholds(*_arrays(checker, tune, embedded))
     print(f"  the same without the negation cues: tune objective {objective:.3f}")
     checker.calibration = chosen
-    scores = {p.name: checker.scores(*embedded[p.name]) for p in plans}
-    before = evaluate(checker, tune, scores, replace(chosen, silent_outcomes=()))
-    chosen = search_silent(checker, tune, scores, chosen)
+    scores = {name: checker.scores(*pair) for name, pair in embedded.items()}
+    before = evaluate(checker, tune, scores, replace(chosen, silent_floors=()))
     after = evaluate(checker, tune, scores, chosen)
     print(f"  silent gaps: tune objective {before[0].f1 + before[1].f1:.3f} without, "
           f"{after[0].f1 + after[1].f1:.3f} with")
     print(f"\nchosen: {chosen}")
     report = []
-    for name, subset in (("tune", tune), ("held-out", holdout)):
+    for name, subset in (("tune", tune), ("held-out", holdout if args.holdout else [])):
         if not subset:
             continue
         flagged, covered, red = evaluate(checker, subset, scores, chosen)
@@ -205,6 +287,13 @@ def main() -> None:
         if name == "tune":  # held-out misses are not printed: nobody is to tune on them
             print("  missed red-flag+gap:", *flagged.misses, sep="\n    ")
             print("  missed covered:", *covered.misses, sep="\n    ")
+    if args.misses:
+        print("  why each red flag or gap was missed:")
+        explain_misses(checker, tune, embedded, chosen)
+    if args.lopo:
+        flagged, covered, red = leave_one_plan_out(checker, tune, embedded, chosen)
+        print(f"leave one tune plan out: red-flag+gap {flagged}; covered {covered}; "
+              f"red flags alone {red}")
     if args.write:
         write(chosen, report)
         print(f"\nwrote {CALIBRATION_FILE.relative_to(config.PROJECT_ROOT)}")
