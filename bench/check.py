@@ -1,6 +1,6 @@
 """Calibrating and measuring `kb check` on the labelled plans (tests/plans/).
 
-    .venv/bin/python bench/check.py [--db PATH] [--write]
+    .venv/bin/python bench/check.py [--db PATH] [--misses] [--lopo] [--holdout [--write]]
 
 Each plan is read with the ingest readers and its sentences embedded once. For every
 scoring variant (signs averaged, keyword bonus weight, contrast; then the best without
@@ -9,9 +9,13 @@ computed, then the thresholds are searched on a grid (quantiles of the scores) o
 **tune** plans only: `applies`, `covered` and `margin` to maximise F1(red-flag+gap) +
 F1(covered), then `red_flag` to maximise F1 of red flags alone, then the silent-gap rule
 (the plan's stages and which of their lessons a silent plan misses: kb/check.py
-`statuses`) on the same objective. It prints the chosen values and precision/recall on
-the tune and the held-out plans (the misses of the tune plans only); `--write` rewrites
-kb/check_calibration.py with them (rerun after changing the model file: one command).
+`statuses`) on the same objective. It prints the chosen values and
+precision/recall on the tune plans with their misses; `--misses` explains each missed red
+flag or gap (its scores, stage, and each sign's nearest sentence), `--lopo` judges each tune
+plan by thresholds searched on the other four. The held-out plans are read and reported
+only with `--holdout`, once a design is frozen (their misses are never printed); `--write`
+(which needs `--holdout`) rewrites kb/check_calibration.py with the chosen values and the
+figures (rerun after changing the model file: one command).
 """
 
 from __future__ import annotations
@@ -36,11 +40,11 @@ from kb.search import open_engine  # noqa: E402
 
 CALIBRATION_FILE = config.PROJECT_ROOT / "kb" / "check_calibration.py"
 KEYWORD_WEIGHTS = (0.0, 0.05, 0.1)
-TOP_SIGNS = (2, 3)  # the single best sign never won (tune objective 1.10-1.13 against 1.17)
+TOP_SIGNS = (1, 2, 3)
 CONTRASTS = (0.0, 0.5, 0.75, 1.0)
 MARGINS = np.round(np.arange(-0.10, 0.101, 0.02), 2)
-STAGE_SHARES = (0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05)
-SILENT_OUTCOMES = ("guidance", "went-well")  # after went-wrong: floors searched in turn
+STAGE_SHARES = (0.5, 0.4, 0.3, 0.2, 0.1)
+SILENT_OUTCOMES = (("went-wrong",), ("went-wrong", "guidance"), ("went-wrong", "guidance", "went-well"))
 
 
 def _grid(values: np.ndarray, low: float, high: float, steps: int) -> np.ndarray:
@@ -71,30 +75,22 @@ def search_silent(checker: PlanChecker, plans: list[LabelledPlan], scores: dict,
                   chosen: Calibration) -> Calibration:
     """The silent-gap rule (kb/check_calibration.py: plan_stages, silent_gap) that maximises
     F1(red-flag+gap) + F1(covered) on `plans` once the other thresholds are set; none at all
-    unless it beats the plain sentence matching. First the plan's stages with the went-wrong
-    lessons' topic floor, then a floor for each other outcome given those (none unless it
-    helps). Strictest first, so a tie keeps the list shorter."""
+    unless it beats the plain sentence matching. Strictest first, so a tie keeps the list
+    shorter."""
     def objective(calibration: Calibration) -> float:
         flagged, covered, _ = evaluate(checker, plans, scores, calibration)
         return flagged.f1 + covered.f1
 
-    best = (objective(replace(chosen, silent_floors=())), replace(chosen, silent_floors=()))
+    best = (objective(replace(chosen, silent_outcomes=())), replace(chosen, silent_outcomes=()))
     topics = np.array([s[2] for plan in plans for s in scores[plan.name].values()])
     floors = _grid(topics, 0.0, 0.98, 40)[::-1]
-    for later, share, floor in itertools.product(
-            (False, True), STAGE_SHARES, floors):
-        variant = replace(chosen, stage_later=later,
-                          stage_share=share, silent_floors=(("went-wrong", float(floor)),))
+    for outcomes, later, share, floor in itertools.product(SILENT_OUTCOMES, (False, True),
+                                                           STAGE_SHARES, floors):
+        variant = replace(chosen, silent_outcomes=outcomes, stage_later=later,
+                          stage_share=share, silent_floor=float(floor))
         value = objective(variant)
         if value > best[0] + 1e-9:
             best = (value, variant)
-    for outcome in SILENT_OUTCOMES:
-        start = best[1]
-        for floor in floors:
-            variant = replace(start, silent_floors=(*start.silent_floors, (outcome, float(floor))))
-            value = objective(variant)
-            if value > best[0] + 1e-9:
-                best = (value, variant)
     return best[1]
 
 
@@ -201,10 +197,7 @@ def leave_one_plan_out(checker: PlanChecker, plans: list[LabelledPlan], embedded
         checker.calibration = fold
         scores = {left.name: checker.scores(*embedded[left.name])}
         for total, part in zip(totals, evaluate(checker, [left], scores, fold)):
-            total.hits += part.hits
-            total.predicted += part.predicted
-            total.unlabelled += part.unlabelled
-            total.expected += part.expected
+            total.extend(part)
     return totals
 
 
@@ -270,7 +263,7 @@ def main() -> None:
     print(f"  the same without the negation cues: tune objective {objective:.3f}")
     checker.calibration = chosen
     scores = {name: checker.scores(*pair) for name, pair in embedded.items()}
-    before = evaluate(checker, tune, scores, replace(chosen, silent_floors=()))
+    before = evaluate(checker, tune, scores, replace(chosen, silent_outcomes=()))
     after = evaluate(checker, tune, scores, chosen)
     print(f"  silent gaps: tune objective {before[0].f1 + before[1].f1:.3f} without, "
           f"{after[0].f1 + after[1].f1:.3f} with")
@@ -292,8 +285,10 @@ def main() -> None:
         explain_misses(checker, tune, embedded, chosen)
     if args.lopo:
         flagged, covered, red = leave_one_plan_out(checker, tune, embedded, chosen)
-        print(f"leave one tune plan out: red-flag+gap {flagged}; covered {covered}; "
-              f"red flags alone {red}")
+        lines = [f"leave one tune plan out: red-flag+gap {flagged}; covered {covered}; "
+                 f"red flags alone {red}"]
+        report += lines
+        print(*lines, sep="\n")
     if args.write:
         write(chosen, report)
         print(f"\nwrote {CALIBRATION_FILE.relative_to(config.PROJECT_ROOT)}")

@@ -72,6 +72,14 @@ class Counts:
         self.expected += len(expected)
         self.misses += [f"{plan}: {lesson}" for lesson in sorted(expected - predicted)]
 
+    def extend(self, other: "Counts") -> None:
+        """Add another set of plans' counts (leave-one-plan-out sums its folds)."""
+        self.hits += other.hits
+        self.predicted += other.predicted
+        self.unlabelled += other.unlabelled
+        self.expected += other.expected
+        self.misses += other.misses
+
     @property
     def precision(self) -> float:
         weighted = self.predicted + UNLABELLED * self.unlabelled

@@ -271,13 +271,7 @@ class PlanChecker:
         signs of their best plain cosine with a plan sentence, how much of the lesson's
         ground the plan walks over at all (for silent gaps: on the tune plans it ranked
         the labelled silent gaps above the other unlisted lessons a little better than
-        max(w, c) did, 0.70 against 0.67 area under the curve, per plan mean), less the
-        median topic of all lessons for this plan. A longer plan has more sentences for
-        every sign to find a near one among, which raises every topic; one floor on the
-        plain topic then admits too much of a long plan or too little of a short one.
-        Measured by bench/check.py on the tune plans: red-flag+gap precision/recall
-        0.36/0.55 → 0.38/0.60 with the median taken off, and 0.30/0.45 → 0.33/0.55 when
-        each tune plan is judged by thresholds searched on the other four (--lopo)."""
+        max(w, c) did, 0.70 against 0.67 area under the curve, per plan mean)."""
         cal, signs = self.calibration, self._signs
         scores = signs.matrix @ vectors.T                            # (signs, sentences)
         topic = scores.max(axis=1)
@@ -294,15 +288,13 @@ class PlanChecker:
         # A covered sign met by a sentence that declines it is a warning match, not covered.
         as_warning = np.where(~covered[:, None] | declined[None, :], scores, -np.inf)
         as_covered = np.where(covered[:, None] & ~declined[None, :], scores, -np.inf)
-        lessons = [lesson for lesson in self._sign_rows if lesson in self._lessons]
-        topics = np.array([topic[self._sign_rows[lesson]].mean() for lesson in lessons])
-        topics -= np.median(topics)
-        return {lesson: (_aggregate(as_warning[self._sign_rows[lesson]],
-                                    self._sign_rows[lesson], cal.top_signs),
-                         _aggregate(as_covered[self._sign_rows[lesson]],
-                                    self._sign_rows[lesson], cal.top_signs),
-                         float(lesson_topic))
-                for lesson, lesson_topic in zip(lessons, topics)}
+        best: dict[str, tuple[Match, Match, float]] = {}
+        for lesson, rows in self._sign_rows.items():
+            if lesson in self._lessons:
+                best[lesson] = (_aggregate(as_warning[rows], rows, cal.top_signs),
+                                _aggregate(as_covered[rows], rows, cal.top_signs),
+                                float(topic[rows].mean()))
+        return best
 
     def _background(self, scores: np.ndarray) -> np.ndarray:
         """Per sentence, how well it matches lessons in general: the mean of its best

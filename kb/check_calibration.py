@@ -32,7 +32,8 @@ class Calibration:
     min_words: int         # shorter plan sentences (headings, labels) are not matched
     stage_share: float     # a stage is the plan's when this share of the lessons that apply are of it
     stage_later: bool      # and so are the stages after the plan's first (it heads into them)
-    silent_floors: tuple[tuple[str, float], ...]  # (outcome, topic floor) of silent gaps
+    silent_outcomes: tuple[str, ...]  # outcomes of the lessons a silent plan can miss (gaps)
+    silent_floor: float    # topic from which a lesson of the plan's stage is a silent gap
 
     def classify(self, w: float, c: float, outcome: str) -> str | None:
         """A lesson's status from its best warning (w) and covered (c) match, or None when
@@ -48,10 +49,7 @@ class Calibration:
     def plan_stages(self, applied: list[str]) -> frozenset[str]:
         """The plan's stages, from the stages of the lessons that apply to it (one entry per
         lesson): those with at least `stage_share` of them, and with `stage_later` every
-        stage after the first of those (in the order a programme meets them). Measured
-        against a share of each stage's own lessons instead (stages with few lessons count
-        as much as strategy's 79): tune recall 0.60 against 0.55, but leaving one tune plan
-        out 0.35 against 0.45 (bench/check.py --lopo), so not kept."""
+        stage after the first of those (in the order a programme meets them)."""
         if not applied:
             return frozenset()
         stages = {s for s in set(applied) if applied.count(s) >= self.stage_share * len(applied)}
@@ -66,9 +64,8 @@ class Calibration:
         the plan's stages, has an outcome a plan must answer for, is not foreign to the
         plan (its `topic` match, kb/check.py, reaches `silent_floor`), and nothing in the
         plan does what it recommends (c is below `covered`)."""
-        floor = dict(self.silent_floors).get(outcome)
-        return (stage in plan_stages and floor is not None and topic >= floor
-                and c < self.covered)
+        return (stage in plan_stages and outcome in self.silent_outcomes
+                and topic >= self.silent_floor and c < self.covered)
 
 
-CALIBRATION = Calibration(applies=0.159, warning=0.15, covered=0.155, margin=0.08, red_flag=0.186, top_signs=2, contrast=0.75, contrast_depth=3, keyword_weight=0.05, keyword_depth=5, negation=True, min_words=4, stage_share=0.4, stage_later=True, silent_floors=(('went-wrong', 0.455),))
+CALIBRATION = Calibration(applies=0.159, warning=0.15, covered=0.155, margin=0.08, red_flag=0.186, top_signs=2, contrast=0.75, contrast_depth=3, keyword_weight=0.05, keyword_depth=5, negation=True, min_words=4, stage_share=0.4, stage_later=True, silent_outcomes=('went-wrong',), silent_floor=0.455)
