@@ -7,6 +7,7 @@ leave out as half a false positive (bench/plan_evaluate.py). Measured at calibra
 
 - tune (5 plans): red-flag+gap precision 0.36 (labelled only 0.92: 11/12; 37 unlabelled), recall 0.55 (11/20); covered precision 0.76 (labelled only 1.00: 42/42; 26 unlabelled), recall 0.82 (42/51); red flags alone precision 0.67 (labelled only 0.80: 4/5; 2 unlabelled), recall 0.57 (4/7)
 - held-out (5 plans): red-flag+gap precision 0.41 (labelled only 0.88: 14/16; 36 unlabelled), recall 0.50 (14/28); covered precision 0.50 (labelled only 0.85: 28/33; 46 unlabelled), recall 0.80 (28/35); red flags alone precision 0.86 (labelled only 1.00: 6/6; 2 unlabelled), recall 0.43 (6/14)
+- leave one tune plan out: red-flag+gap precision 0.28 (labelled only 0.75: 9/12; 40 unlabelled), recall 0.45 (9/20); covered precision 0.75 (labelled only 1.00: 38/38; 25 unlabelled), recall 0.75 (38/51); red flags alone precision 0.36 (labelled only 0.67: 2/3; 5 unlabelled), recall 0.29 (2/7)
 """
 
 from __future__ import annotations
