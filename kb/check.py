@@ -37,9 +37,10 @@ model file, which moves every score slightly.
 
 Measured and not kept (red-flag+gap precision/recall on the tune plans, then with each
 tune plan judged by thresholds searched on the other four, `bench/check.py --lopo`; this
-design: 0.36/0.55, 0.28/0.45). Of the nine tune red flags and gaps it misses, six are
-lessons the plan is silent on (`bench/check.py --misses`), two are a right sentence whose
-match the contrast cuts, one has no sign near the plan's words.
+design: 0.36/0.55, 0.28/0.45). Of the nine tune red flags and gaps it misses
+(`bench/check.py --misses`), six are lessons the plan is silent on (in one of them, and
+one more, the contrast cuts a sign's match with the right sentence), two have no sign near
+the plan's words.
 - The topic less the plan's median topic (a longer plan raises every topic): 0.38/0.60,
   0.33/0.55, but held out 0.40/0.46 against 0.41/0.50, so not shipped.
 - A stage counted as the plan's from a share of its own lessons, not of those that apply:
