@@ -299,7 +299,7 @@ def write(chosen: Calibration, report: list[str]) -> None:
     head, _, _ = text.partition('"""\n\nfrom __future__')
     figures = "\n".join(f"- {line}" for line in report)
     docstring = ('"""Thresholds and weights of `kb check` (kb/check.py), in one place.\n\n'
-                 "Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune "
+                 "Calibrated by `.venv/bin/python bench/check.py --holdout --write` on the labelled tune "
                  "plans\n(tests/plans/, split: tune), with the model the database was built "
                  "with; held-out\nplans reported, never tuned on. Precision counts a listed "
                  "lesson the labels\nleave out as half a false positive (bench/plan_evaluate.py). "

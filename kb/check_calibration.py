@@ -1,13 +1,13 @@
 """Thresholds and weights of `kb check` (kb/check.py), in one place.
 
-Calibrated by `.venv/bin/python bench/check.py --write` on the labelled tune plans
+Calibrated by `.venv/bin/python bench/check.py --holdout --write` on the labelled tune plans
 (tests/plans/, split: tune), with the model the database was built with; held-out
 plans reported, never tuned on. Precision counts a listed lesson the labels
 leave out as half a false positive (bench/plan_evaluate.py). Measured at calibration:
 
-- tune (5 plans): red-flag+gap precision 0.36 (labelled only 0.92: 11/12; 37 unlabelled), recall 0.55 (11/20); covered precision 0.76 (labelled only 1.00: 42/42; 26 unlabelled), recall 0.82 (42/51); red flags alone precision 0.67 (labelled only 0.80: 4/5; 2 unlabelled), recall 0.57 (4/7)
-- held-out (5 plans): red-flag+gap precision 0.41 (labelled only 0.88: 14/16; 36 unlabelled), recall 0.50 (14/28); covered precision 0.50 (labelled only 0.85: 28/33; 46 unlabelled), recall 0.80 (28/35); red flags alone precision 0.86 (labelled only 1.00: 6/6; 2 unlabelled), recall 0.43 (6/14)
-- leave one tune plan out: red-flag+gap precision 0.28 (labelled only 0.75: 9/12; 40 unlabelled), recall 0.45 (9/20); covered precision 0.75 (labelled only 1.00: 38/38; 25 unlabelled), recall 0.75 (38/51); red flags alone precision 0.36 (labelled only 0.67: 2/3; 5 unlabelled), recall 0.29 (2/7)
+- tune (5 plans): red-flag+gap precision 0.49 (labelled only 1.00: 13/13; 27 unlabelled), recall 0.65 (13/20); covered precision 0.88 (labelled only 1.00: 35/35; 10 unlabelled), recall 0.69 (35/51); red flags alone precision 0.62 (labelled only 0.80: 4/5; 3 unlabelled), recall 0.57 (4/7)
+- held-out (5 plans): red-flag+gap precision 0.48 (labelled only 0.81: 13/16; 22 unlabelled), recall 0.46 (13/28); covered precision 0.54 (labelled only 0.85: 22/26; 30 unlabelled), recall 0.63 (22/35); red flags alone precision 0.93 (labelled only 1.00: 7/7; 1 unlabelled), recall 0.50 (7/14)
+- leave one tune plan out: red-flag+gap precision 0.33 (labelled only 1.00: 8/8; 32 unlabelled), recall 0.40 (8/20); covered precision 0.77 (labelled only 0.97: 36/37; 19 unlabelled), recall 0.71 (36/51); red flags alone precision 0.44 (labelled only 0.67: 2/3; 3 unlabelled), recall 0.29 (2/7)
 """
 
 from __future__ import annotations
@@ -69,4 +69,4 @@ class Calibration:
                 and topic >= self.silent_floor and c < self.covered)
 
 
-CALIBRATION = Calibration(applies=0.159, warning=0.15, covered=0.155, margin=0.08, red_flag=0.186, top_signs=2, contrast=0.75, contrast_depth=3, keyword_weight=0.05, keyword_depth=5, negation=True, min_words=4, stage_share=0.4, stage_later=True, silent_outcomes=('went-wrong',), silent_floor=0.455)
+CALIBRATION = Calibration(applies=0.311, warning=0.292, covered=0.267, margin=0.08, red_flag=0.309, top_signs=2, contrast=0.5, contrast_depth=3, keyword_weight=0.0, keyword_depth=5, negation=True, min_words=4, stage_share=0.3, stage_later=True, silent_outcomes=('went-wrong',), silent_floor=0.474)

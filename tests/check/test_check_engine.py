@@ -113,12 +113,16 @@ def test_a_lesson_of_the_plans_stage_it_is_silent_on_is_a_gap_with_no_place(engi
 @pytest.mark.parametrize("split, floors", [
     # (red-flag+gap precision, recall), (covered precision, recall): below what
     # bench/check.py measured at calibration (kb/check_calibration.py), as a guard.
-    # Measured with silent gaps on the records after #14's merges (152 lessons): tune
-    # 0.36/0.55, 0.76/0.82; held out 0.41/0.50, 0.50/0.80 (precision counts an unlabelled
-    # listed lesson as half wrong). Before silent gaps red-flag+gap recall was 0.40 tune,
-    # 0.31 held out; before the merges held-out covered precision was 0.54.
-    ("tune", ((0.32, 0.50), (0.70, 0.75))),
-    ("holdout", ((0.36, 0.45), (0.45, 0.75))),
+    # Measured after the warning signs that described an absence ("the plan does not
+    # mention…") were restated as what a plan says (206 signs, written blind to the plans):
+    # tune 0.49/0.65, 0.88/0.69; held out 0.48/0.46, 0.54/0.63; red flags alone held out
+    # 0.93/0.50 (precision counts an unlabelled listed lesson as half wrong). Before them:
+    # tune 0.36/0.55, 0.76/0.82; held out 0.41/0.50, 0.50/0.80, red flags alone 0.86/0.43.
+    # The calibration traded covered recall for precision and red-flag recall on the tune
+    # plans, and the held-out plans moved the same way, so the covered recall floor fell
+    # with it (0.75 to 0.65 and 0.58); every other floor rose.
+    ("tune", ((0.45, 0.60), (0.84, 0.65))),
+    ("holdout", ((0.44, 0.42), (0.50, 0.58))),
 ])
 def test_precision_and_recall_floors_on_the_labelled_plans(checker, split, floors):
     flagged, covered = Counts(), Counts()
