@@ -76,6 +76,31 @@ def test_filters_apply_before_ranking(engines):
             h.id for h in exact.search("GP support", mode=mode, limit=10, filters=filters).hits]
 
 
+@pytest.mark.parametrize("kind", ["passage", "fact"])
+@pytest.mark.parametrize("mode", MODES)
+def test_a_filter_leaving_many_items_applies_before_ranking(engines, monkeypatch, mode, kind):
+    """A filter that leaves more than EXACT_FILTERED items is searched in the graph, with
+    the filter applied to each segment's neighbours before they are counted (and to the
+    keyword postings before they are ranked): every hit is allowed, there are as many as
+    asked even when the allowed items lie far from the query, and they are the exhaustive
+    ranking's (exact for keywords; first hit and 90% of the top ten for the graph)."""
+    from kb import search
+
+    stored, exact = engines
+    filters = Filters.of(kind=kind)  # most of the items, or a seventh of them
+    monkeypatch.setattr(search, "EXACT_FILTERED", len(stored._allowed_items(filters)) // 4)
+    for question in ("GP support", "conflicts of interest on the governing body",
+                     "VAT risk of LLP"):
+        ours = stored.search(question, mode=mode, limit=10, filters=filters).hits
+        theirs = exact.search(question, mode=mode, limit=10, filters=filters).hits
+        assert len(ours) == 10 and {h.kind for h in ours} == {kind}
+        if mode == "keyword":
+            assert [h.id for h in ours] == [h.id for h in theirs]
+        else:
+            assert ours[0].id == theirs[0].id
+            assert len({h.id for h in ours} & {h.id for h in theirs}) >= 9
+
+
 def test_ingest_adds_a_segment_and_removal_takes_passages_out(padded, embedder, tmp_path):
     from ingest.ingester import Ingester
 
