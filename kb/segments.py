@@ -69,19 +69,25 @@ def tokens(text: str) -> list[str]:
     return [_stem(w) for w in _TOKEN.findall(folded)]
 
 
-def _graph(dimensions: int):
+def _usearch_index():
+    """usearch's Index class. onnxruntime is imported before it: with usearch 2.26.6 loaded
+    first, importing onnxruntime 1.32 kills the process (SIGSEGV), so a keyword search on a
+    large database followed by the model's load crashed the searching process."""
+    import onnxruntime  # noqa: F401
     from usearch.index import Index
 
-    return Index(ndim=dimensions, metric="cos", dtype="i8", connectivity=CONNECTIVITY,
+    return Index
+
+
+def _graph(dimensions: int):
+    return _usearch_index()(ndim=dimensions, metric="cos", dtype="i8", connectivity=CONNECTIVITY,
                  expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
 
 
 def _restore(blob: bytes, *, view: bool = False):
     """The usearch index stored in `blob`: a view of its bytes for reading (the engine holds
     one copy of the graph, not two), or a copy that a writer can add to."""
-    from usearch.index import Index
-
-    graph = Index.restore(blob, view=view)
+    graph = _usearch_index().restore(blob, view=view)
     graph.expansion_search = EXPANSION_SEARCH
     return graph
 

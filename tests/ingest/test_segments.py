@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -99,6 +101,21 @@ def test_a_filter_leaving_many_items_applies_before_ranking(engines, monkeypatch
         else:
             assert ours[0].id == theirs[0].id
             assert len({h.id for h in ours} & {h.id for h in theirs}) >= 9
+
+
+@pytest.mark.slow
+def test_the_model_loads_after_the_stored_index(padded):
+    """A keyword search reads the stored index (usearch) before the model is loaded, as
+    the TUI does while the model loads in the background; onnxruntime imported after
+    usearch crashed the process (kb/segments.py's _usearch_index)."""
+    script = ("import sys; from kb.search import open_engine; "
+              "engine = open_engine(sys.argv[1]); "
+              "assert engine.search('GP support', mode='keyword').hits; "
+              "print(len(engine.search('GP support', mode='hybrid').hits))")
+    done = subprocess.run([sys.executable, "-c", script, str(padded)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "10"
 
 
 def test_ingest_adds_a_segment_and_removal_takes_passages_out(padded, embedder, tmp_path):
