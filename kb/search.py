@@ -54,7 +54,12 @@ TITLE_WEIGHT = 4.0  # bm25 weight of an item's title against its text
 NEAREST = 100
 # A filter that leaves at most this many items is ranked exactly over them: reading their
 # float32 vectors costs less than searching the graph ever deeper for allowed neighbours.
-EXACT_FILTERED = 20_000
+# Measured at 100k items (bench/scale.py --switch-over, filtered hybrid, medians, load
+# 12–15): 550 items left 61 ms exact / 820 ms graph, 2,045: 173 / 244, 5,078: 290 / 300,
+# 10,045: 573 / 146, 20,078: 897 / 128 (recall 1.0 throughout). The exact cost grows with
+# the items left, the graph's with the share it must skip, so at a million items the
+# crossover should sit higher (about √10 times, not measured).
+EXACT_FILTERED = 5_000
 # Where a query's vector is computed while the engine reads keyword postings and vectors
 # (SearchEngine._start_vector): a few, so that searches of several threads (Datasette's,
 # the TUI's) are not queued behind one another.
