@@ -83,8 +83,8 @@ def test_filters_apply_before_ranking(engines):
 def test_a_filter_leaving_many_items_applies_before_ranking(engines, monkeypatch, mode, kind):
     """A filter that leaves more than EXACT_FILTERED items is searched in the graph, with
     the filter applied to each segment's neighbours before they are counted (and to the
-    keyword postings before they are ranked): every hit is allowed, there are as many as
-    asked even when the allowed items lie far from the query, and they are the exhaustive
+    keyword postings before they are ranked): every hit is allowed, the graph gives as many
+    as asked even when the allowed items lie far from the query, and they are the exhaustive
     ranking's (exact for keywords; first hit and 90% of the top ten for the graph)."""
     from kb import search
 
@@ -95,11 +95,11 @@ def test_a_filter_leaving_many_items_applies_before_ranking(engines, monkeypatch
                      "VAT risk of LLP"):
         ours = stored.search(question, mode=mode, limit=10, filters=filters).hits
         theirs = exact.search(question, mode=mode, limit=10, filters=filters).hits
-        assert len(ours) == 10 and {h.kind for h in ours} == {kind}
-        if mode == "keyword":
+        assert ours and {h.kind for h in ours} == {kind}
+        if mode == "keyword":  # only the items holding a word of the question
             assert [h.id for h in ours] == [h.id for h in theirs]
         else:
-            assert ours[0].id == theirs[0].id
+            assert len(ours) == 10 and ours[0].id == theirs[0].id
             assert len({h.id for h in ours} & {h.id for h in theirs}) >= 9
 
 
