@@ -15,7 +15,8 @@ scale for every mode (kb/relevance.py) and carries its band and a true "why" lin
 results say whether anything answers the question closely (`answered`).
 
 The embedder is loaded on demand. Interactive front-ends load it in the background
-(`load_embedder`) and meanwhile get keyword results with a notice, never a wait.
+(`load_embedder`) and meanwhile get keyword results with a notice, never a wait. A query's
+vector is computed on a worker thread while the keyword side runs (`_start_vector`).
 """
 
 from __future__ import annotations
