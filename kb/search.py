@@ -633,11 +633,11 @@ class SearchEngine:
         while this thread goes on with what does not need it: onnxruntime runs outside the
         GIL, so the keyword side costs nothing on top of the model."""
         text = query.semantic_text
+        embedder = self.load_embedder()  # outside the lock: a first load takes a while
         with self._lock:
             last = self._last_vector
             if last is None or last[0] != text:
-                last = self._last_vector = (text, _MODEL_THREADS.submit(
-                    self.load_embedder().encode_one, text))
+                last = self._last_vector = (text, _MODEL_THREADS.submit(embedder.encode_one, text))
             return last[1]
 
     def similar(self, kind: str, id: str, *, limit: int = 5, other_cases: bool = True,
