@@ -16,7 +16,7 @@ from bench.synthetic import pad_with_passages
 from ingest.build import build
 from kb import config
 from bench.evaluate import load_queries, query_files
-from kb.search import MODES, SearchEngine
+from kb.search import MODES, Filters, SearchEngine
 
 # The `kb` command beside this interpreter: launched the way a user launches it.
 KB = str(Path(sys.executable).with_name("kb"))
@@ -37,14 +37,15 @@ def fresh_db(work: Path, passages: int = 0) -> Path:
     return pad_with_passages(db, work / "padded.db", passages) if passages else db
 
 
-def warm_search_ms(engine, queries: list[str]) -> dict[str, float]:
+def warm_search_ms(engine, queries: list[str], *, modes=MODES,
+                   filters: Filters = Filters()) -> dict[str, float]:
     """Median milliseconds per query of each mode, on an engine already warmed up."""
     medians = {}
-    for mode in MODES:
+    for mode in modes:
         times = []
         for q in queries:
             started = time.perf_counter()
-            engine.search(q, mode=mode, limit=10)
+            engine.search(q, mode=mode, limit=10, filters=filters)
             times.append(time.perf_counter() - started)
         medians[mode] = statistics.median(times) * 1000
     return medians

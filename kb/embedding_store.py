@@ -47,13 +47,19 @@ def write_case_file(db: sqlite_utils.Database, case_file: CaseFile,
 
 
 def write_items(db: sqlite_utils.Database, items: Iterable[Item]) -> None:
-    """Insert items with rowids above every one used before, even by items since removed:
-    the stored search index (kb/segments.py) keys passages by rowid, and SQLite would
-    otherwise give a removed last item's rowid to the next one."""
-    (used,) = db.execute("select max(coalesce((select max(item) from items), 0), "
-                         "coalesce((select max(last) from search_segments), 0))").fetchone()
-    db["items"].insert_all(({"item": n, **item.row()} for n, item in enumerate(items, used + 1)),
+    """Insert items with rowids from `first_free_item`."""
+    db["items"].insert_all(({"item": n, **item.row()}
+                            for n, item in enumerate(items, first_free_item(db.conn))),
                            batch_size=500)
+
+
+def first_free_item(conn: sqlite3.Connection) -> int:
+    """The rowid for the next item: above every one used before, even by items since
+    removed. The stored search index (kb/segments.py) keys passages by rowid, and SQLite
+    would otherwise give a removed last item's rowid to the next one."""
+    (used,) = conn.execute("select max(coalesce((select max(item) from items), 0), "
+                           "coalesce((select max(last) from search_segments), 0))").fetchone()
+    return used + 1
 
 
 @dataclass

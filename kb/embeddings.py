@@ -102,6 +102,11 @@ class Embedder:
         if threads:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        # onnxruntime's worker threads otherwise spin for a while after every run, taking the
+        # cores from the search that goes on in Python: on this 2-core machine under load,
+        # a warm hybrid search at 100k passages took 125 ms with spinning and 34 ms without
+        # (bench/scale.py's stages, same minute), and batch embedding was no slower.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if optimized:  # already optimised once (`optimized_copy`): nothing left to do at load
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
         self._session = onnxruntime.InferenceSession(

@@ -15,7 +15,8 @@ scale for every mode (kb/relevance.py) and carries its band and a true "why" lin
 results say whether anything answers the question closely (`answered`).
 
 The embedder is loaded on demand. Interactive front-ends load it in the background
-(`load_embedder`) and meanwhile get keyword results with a notice, never a wait.
+(`load_embedder`) and meanwhile get keyword results with a notice, never a wait. A query's
+vector is computed on a worker thread while the keyword side runs (`_start_vector`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import math
 import re
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -53,7 +55,16 @@ TITLE_WEIGHT = 4.0  # bm25 weight of an item's title against its text
 NEAREST = 100
 # A filter that leaves at most this many items is ranked exactly over them: reading their
 # float32 vectors costs less than searching the graph ever deeper for allowed neighbours.
-EXACT_FILTERED = 20_000
+# Measured at 100k items (bench/scale.py --switch-over, filtered hybrid, medians, load
+# 12–15): 550 items left 61 ms exact / 820 ms graph, 2,045: 173 / 244, 5,078: 290 / 300,
+# 10,045: 573 / 146, 20,078: 897 / 128 (recall 1.0 throughout). The exact cost grows with
+# the items left, the graph's with the share it must skip, so at a million items the
+# crossover should sit higher (about √10 times, not measured).
+EXACT_FILTERED = 5_000
+# Where a query's vector is computed while the engine reads keyword postings and vectors
+# (SearchEngine._start_vector): a few, so that searches of several threads (Datasette's,
+# the TUI's) are not queued behind one another.
+_MODEL_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kb-query-vector")
 
 
 class Ranked(NamedTuple):
@@ -161,13 +172,17 @@ class _Parts:
     names: list[str]
     vectors: np.ndarray
 
+    def __post_init__(self):
+        # The parts grouped by lesson, for one maximum.reduceat per query.
+        self._order = np.argsort(self.items, kind="stable")
+        self._lessons, self._starts = np.unique(self.items[self._order], return_index=True)
+
     def best(self, vector: np.ndarray) -> dict[int, float]:
         """Each lesson's best part cosine with `vector`, by lesson rowid."""
-        best: dict[int, float] = {}
-        for item, cosine in zip(self.items.tolist(), (self.vectors @ vector).tolist()):
-            if cosine > best.get(item, -np.inf):
-                best[item] = cosine
-        return best
+        if not len(self.items):
+            return {}
+        cosines = np.maximum.reduceat((self.vectors @ vector)[self._order], self._starts)
+        return dict(zip(self._lessons.tolist(), cosines.tolist()))
 
 
 @dataclass
@@ -227,8 +242,9 @@ class SearchEngine:
         self._glossary: Glossary | None = None
         self._speller: Speller | None = None
         self._cases: dict[str, str] | None = None
-        self._last_vector: tuple[str, np.ndarray] | None = None
+        self._last_vector: tuple[str, Future] | None = None
         self._frequencies: dict[str, int] = {}
+        self._stored_frequencies: dict[str, int] | None = None
 
     def refresh(self) -> bool:
         """Reconnect if the file was rebuilt or ingested into since we opened it."""
@@ -441,6 +457,8 @@ class SearchEngine:
     def rank(self, query: Query, mode: str, depth: int,
              filters: Filters = Filters()) -> list[Ranked]:
         """The mode's own ranking on the one relevance scale, best first."""
+        if mode != "keyword":
+            self._start_vector(query)
         keyword = dict(self._keyword(query, depth, filters)) if mode != "semantic" else {}
         if mode == "keyword":
             scored = [Ranked(item, relevance.relevance(mode, 0.0, kw, 0.0), 0.0, kw, 0.0)
@@ -472,22 +490,36 @@ class SearchEngine:
                 (documents,) = self.conn.execute("select count(*) from items").fetchone()
                 frequencies = {}
                 if self.stored is not None:
-                    # fts5vocab would read every doclist of the FTS index (seconds at 1M
-                    # passages); the postings' lengths are in their rows' headers.
-                    frequencies = self.stored.frequencies()
+                    frequencies = self.stored_frequencies
                 elif documents >= CommonTerms.MIN_DOCUMENTS:
                     frequencies = dict(self.conn.execute("select term, doc from items_fts_vocab"))
                 self._common = CommonTerms(frequencies, documents)
             return self._common
 
+    @property
+    def stored_frequencies(self) -> dict[str, int]:
+        """Items holding each stem, from the stored index (items removed since its last
+        merge included). fts5vocab would read every doclist of the FTS index (seconds at
+        1M passages; a query's words cost 9 ms at 100k); the postings' lengths are in
+        their rows' headers."""
+        with self._lock:
+            if self._stored_frequencies is None:
+                self._stored_frequencies = self.stored.frequencies()
+            return self._stored_frequencies
+
     def documents_with(self, word: str) -> int:
-        """How many items hold the word (by its stem), from the FTS vocabulary; kept."""
+        """How many items hold the word (by its stem), from the FTS vocabulary or the
+        stored index; kept."""
         with self._lock:
             count = self._frequencies.get(word)
             if count is None:
-                row = self.conn.execute("select doc from items_fts_vocab where term = ?",
-                                        [_stem(word)]).fetchone()
-                count = self._frequencies[word] = row[0] if row else 0
+                if self.stored is not None:
+                    count = self.stored_frequencies.get(_stem(word), 0)
+                else:
+                    row = self.conn.execute("select doc from items_fts_vocab where term = ?",
+                                            [_stem(word)]).fetchone()
+                    count = row[0] if row else 0
+                self._frequencies[word] = count
             return count
 
     @property
@@ -543,8 +575,12 @@ class SearchEngine:
         where a filter excludes the item: every item from the matrix in memory; from the
         stored index, the nearest `depth` (at least NEAREST) by its graph, the lessons
         whose parts are closest, and `also`, each scored from its float32 vector."""
-        vector = self._vector(query)
         stored = self.stored
+        # Read while the model may still be at work (`rank`): the keyword hits' vectors,
+        # and the items a filter allows.
+        known = stored.vectors(list(also), self.dimensions) if stored is not None else None
+        keep = self._keep(filters) if stored is not None else None
+        vector = self._vector(query)
         if stored is None:
             index = self.index
             cosines = index.matrix @ vector
@@ -554,14 +590,16 @@ class SearchEngine:
                 cosines = np.where(keep, cosines, -np.inf)
                 closest = np.where(keep, closest, -np.inf)
             return index.rowids, cosines, closest
-        keep = self._keep(filters)
         best = self.parts.best(vector)
         lessons = np.array(sorted(best, key=lambda i: -best[i]), dtype=np.int64)
         if keep is not None:
             lessons = lessons[keep(lessons)]
         candidates = self._nearest(vector, max(depth, NEAREST), filters)
-        rowids, vectors = stored.vectors([*candidates, *lessons[:depth].tolist(), *also],
-                                         self.dimensions)
+        wanted = {*candidates, *lessons[:depth].tolist()}.difference(known[0].tolist())
+        rowids, vectors = stored.vectors(list(wanted), self.dimensions)
+        rowids, vectors = np.concatenate([known[0], rowids]), np.concatenate([known[1], vectors])
+        order = np.argsort(rowids)
+        rowids, vectors = rowids[order], vectors[order]
         cosines = vectors @ vector
         closest = np.maximum(cosines, np.array([best.get(i, -np.inf) for i in rowids.tolist()]))
         if keep is not None:
@@ -588,11 +626,19 @@ class SearchEngine:
 
     def _vector(self, query: Query) -> np.ndarray:
         """The query's vector (the last one is kept: the why line asks for it again)."""
+        return self._start_vector(query).result()
+
+    def _start_vector(self, query: Query) -> Future:
+        """The query's vector, being computed on the model's thread (_MODEL_THREADS)
+        while this thread goes on with what does not need it: onnxruntime runs outside the
+        GIL, so the keyword side costs nothing on top of the model."""
         text = query.semantic_text
-        last = self._last_vector
-        if last is None or last[0] != text:
-            last = self._last_vector = (text, self.load_embedder().encode_one(text))
-        return last[1]
+        embedder = self.load_embedder()  # outside the lock: a first load takes a while
+        with self._lock:
+            last = self._last_vector
+            if last is None or last[0] != text:
+                last = self._last_vector = (text, _MODEL_THREADS.submit(embedder.encode_one, text))
+            return last[1]
 
     def similar(self, kind: str, id: str, *, limit: int = 5, other_cases: bool = True,
                 kinds: tuple[str, ...] = ("lesson",)) -> list[Hit]:

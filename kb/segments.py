@@ -69,19 +69,25 @@ def tokens(text: str) -> list[str]:
     return [_stem(w) for w in _TOKEN.findall(folded)]
 
 
-def _graph(dimensions: int):
+def _usearch_index():
+    """usearch's Index class. onnxruntime is imported before it: with usearch 2.26.6 loaded
+    first, importing onnxruntime 1.32 kills the process (SIGSEGV), so a keyword search on a
+    large database followed by the model's load crashed the searching process."""
+    import onnxruntime  # noqa: F401
     from usearch.index import Index
 
-    return Index(ndim=dimensions, metric="cos", dtype="i8", connectivity=CONNECTIVITY,
+    return Index
+
+
+def _graph(dimensions: int):
+    return _usearch_index()(ndim=dimensions, metric="cos", dtype="i8", connectivity=CONNECTIVITY,
                  expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
 
 
 def _restore(blob: bytes, *, view: bool = False):
     """The usearch index stored in `blob`: a view of its bytes for reading (the engine holds
     one copy of the graph, not two), or a copy that a writer can add to."""
-    from usearch.index import Index
-
-    graph = Index.restore(blob, view=view)
+    graph = _usearch_index().restore(blob, view=view)
     graph.expansion_search = EXPANSION_SEARCH
     return graph
 
@@ -226,6 +232,7 @@ class _Segment:
     lengths: np.ndarray    # tokens in title and text of each
     graph: object          # usearch Index over the segment's vectors, keyed by item rowid
     blob: bytes            # the stored graph the index is a view of (no second copy)
+    norm: np.ndarray | None = None  # bm25's length normalisation of each item, once per file
 
 
 class StoredIndex:
@@ -240,7 +247,9 @@ class StoredIndex:
                 "select segment, items, lengths, graph from search_segments order by segment")]
         self.documents = sum(len(s.items) for s in self.segments)
         total = sum(int(s.lengths.sum(dtype=np.int64)) for s in self.segments)
-        self._average = total / self.documents if self.documents else 1.0
+        average = total / self.documents if self.documents else 1.0
+        for segment in self.segments:
+            segment.norm = K1 * (1 - B + B * segment.lengths / average)
 
     def frequencies(self) -> dict[str, int]:
         """How many items hold each term (items removed since the last merge included)."""
@@ -281,15 +290,14 @@ class StoredIndex:
             if not parts:
                 continue
             scores = np.zeros(len(segment.items))
-            norm = K1 * (1 - B + B * segment.lengths / self._average)
             for weight, positions, title, text in parts:
                 at = np.frombuffer(positions, np.int32)
                 freq = (title_weight * np.frombuffer(title, np.uint16)
                         + np.frombuffer(text, np.uint16))
-                scores[at] += weight * freq * (K1 + 1) / (freq + norm[at])
-            if keep is not None:
-                scores[~keep(segment.items)] = 0.0
+                scores[at] += weight * freq * (K1 + 1) / (freq + segment.norm[at])
             matched = np.flatnonzero(scores)
+            if keep is not None:
+                matched = matched[keep(segment.items[matched])]
             if len(matched) > depth:
                 matched = matched[np.argpartition(-scores[matched], depth - 1)[:depth]]
             best += [(int(segment.items[i]), -float(scores[i])) for i in matched]
@@ -298,21 +306,33 @@ class StoredIndex:
 
     def nearest(self, vector: np.ndarray, count: int, keep=None) -> list[int]:
         """Item rowids of about the `count` nearest vectors (approximate), filtered by
-        `keep` before they are counted (more are fetched while too few pass)."""
-        found: list[int] = []
+        `keep` before they are counted (more are fetched while too few pass): each
+        segment's nearest `count`, of which the `count` nearest by the graphs' int8
+        distances are kept, so that the float32 vectors read do not grow with the number
+        of segments."""
+        keys, distances = [], []
         for segment in self.segments:
             size = len(segment.items)
             want = min(count, size)
             while want:
                 matches = segment.graph.search(vector, want)
-                keys = np.asarray(matches.keys, dtype=np.int64)
+                found = np.asarray(matches.keys, dtype=np.int64)
+                distance = np.asarray(matches.distances)
                 if keep is not None:
-                    keys = keys[keep(keys)]
-                if len(keys) >= min(count, size) or want >= size:
+                    allowed = keep(found)
+                    found, distance = found[allowed], distance[allowed]
+                if len(found) >= min(count, size) or want >= size:
                     break
                 want = min(size, want * 4)
-            found += keys[:count].tolist() if want else []
-        return found
+            if want:
+                keys.append(found[:count])
+                distances.append(distance[:count])
+        if not keys:
+            return []
+        keys, distances = np.concatenate(keys), np.concatenate(distances)
+        if len(keys) > count:
+            keys = keys[np.argpartition(distances, count - 1)[:count]]
+        return keys.tolist()
 
     def vectors(self, items: list[int], dimensions: int) -> tuple[np.ndarray, np.ndarray]:
         """(rowids that are still items, their float32 vectors) for `items`."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -74,6 +76,46 @@ def test_filters_apply_before_ranking(engines):
         assert len(hits) == 10 and {(h.kind, h.case) for h in hits} == {("lesson", "dudley")}
         assert [h.id for h in hits] == [
             h.id for h in exact.search("GP support", mode=mode, limit=10, filters=filters).hits]
+
+
+@pytest.mark.parametrize("kind", ["passage", "fact"])
+@pytest.mark.parametrize("mode", MODES)
+def test_a_filter_leaving_many_items_applies_before_ranking(engines, monkeypatch, mode, kind):
+    """A filter that leaves more than EXACT_FILTERED items is searched in the graph, with
+    the filter applied to each segment's neighbours before they are counted (and to the
+    keyword postings before they are ranked): every hit is allowed, the graph gives as many
+    as asked even when the allowed items lie far from the query, and they are the exhaustive
+    ranking's (exact for keywords; first hit and 90% of the top ten for the graph)."""
+    from kb import search
+
+    stored, exact = engines
+    filters = Filters.of(kind=kind)  # most of the items, or a seventh of them
+    monkeypatch.setattr(search, "EXACT_FILTERED", len(stored._allowed_items(filters)) // 4)
+    for question in ("GP support", "conflicts of interest on the governing body",
+                     "VAT risk of LLP"):
+        ours = stored.search(question, mode=mode, limit=10, filters=filters).hits
+        theirs = exact.search(question, mode=mode, limit=10, filters=filters).hits
+        assert ours and {h.kind for h in ours} == {kind}
+        if mode == "keyword":  # only the items holding a word of the question
+            assert [h.id for h in ours] == [h.id for h in theirs]
+        else:
+            assert len(ours) == 10 and ours[0].id == theirs[0].id
+            assert len({h.id for h in ours} & {h.id for h in theirs}) >= 9
+
+
+@pytest.mark.slow
+def test_the_model_loads_after_the_stored_index(padded):
+    """A keyword search reads the stored index (usearch) before the model is loaded, as
+    the TUI does while the model loads in the background; onnxruntime imported after
+    usearch crashed the process (kb/segments.py's _usearch_index)."""
+    script = ("import sys; from kb.search import open_engine; "
+              "engine = open_engine(sys.argv[1]); "
+              "assert engine.search('GP support', mode='keyword').hits; "
+              "print(len(engine.search('GP support', mode='hybrid').hits))")
+    done = subprocess.run([sys.executable, "-c", script, str(padded)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "10"
 
 
 def test_ingest_adds_a_segment_and_removal_takes_passages_out(padded, embedder, tmp_path):
