@@ -37,15 +37,15 @@ def _tree_files(root: Path) -> list[Path]:
                   and ".db" not in p.name and p.suffix != ".pyc")
 
 
-def build_key() -> str:
-    """A hash of everything the session's database is made from: data/, the code that
-    builds it (kb/, ingest/), the pinned dependencies, the model file (or $LESSONS_MODEL),
-    SQLite's and Python's versions."""
+def build_key(data: Path) -> str:
+    """A hash of everything a database built from `data` is made from: those files, the
+    code that builds it (kb/, ingest/), the pinned dependencies, the model file (or
+    $LESSONS_MODEL), SQLite's and Python's versions."""
     digest = hashlib.sha256(f"python {sys.version}\nsqlite {sqlite3.sqlite_version}\n"
                             f"model {os.environ.get(config.MODEL_ENV, '')}\n".encode())
-    for root in [DATA, *BUILT_FROM]:
+    for root in [data, *BUILT_FROM]:
         for path in _tree_files(root):
-            digest.update(str(path.relative_to(config.PROJECT_ROOT)).encode() + b"\0"
+            digest.update(str(path.relative_to(root.parent)).encode() + b"\0"
                           + path.read_bytes() + b"\0")
     model = config.packaged_model_file()
     for path in [*BUILT_WITH, *([model] if model and model.exists() else [])]:
@@ -54,33 +54,39 @@ def build_key() -> str:
     return digest.hexdigest()[:16]
 
 
-@pytest.fixture(scope="session")
-def built_db(tmp_path_factory, pytestconfig) -> Path:
-    """data/ built into a temporary database (never the user's data/lessons.db).
+def cached_build(pytestconfig, tmp_path_factory, data: Path, name: str) -> Path:
+    """`data` built into a database of the session's own (never the user's
+    data/lessons.db), through pytest's cache.
 
-    The build is kept in pytest's cache (`.pytest_cache/d/built-db/<key>.db`), keyed by
-    `build_key()`, and each session works on its own copy: it took 25 s on a quiet machine
-    and a minute or more under load at every run, against well under a second to copy the
-    12 MB file. A fresh clone (CI) or a change to data/, kb/, ingest/, the pins or the model
-    builds it again, from nothing (so the session still embeds every record, word and plan
-    sign once). Two xdist workers take turns on a lock file, so only the first one builds.
-    `--cache-clear` (or deleting the folder) forces a build."""
+    The build is kept in `.pytest_cache/d/NAME/<key>.db`, keyed by `build_key(data)`, and
+    each session works on a copy (never on the cached file): building data/ took 25 s on a
+    quiet machine and a minute or more under load, at every run, against well under a
+    second to copy the 12 MB file. A fresh clone (CI) or a change to the data, kb/,
+    ingest/, the pins or the model builds it again, from nothing, so that session still
+    embeds every record, word and plan sign once. xdist workers take turns on a lock file,
+    so only the first builds. `--cache-clear` (or deleting the folder) forces a build."""
     from ingest.build import build
 
-    path = tmp_path_factory.mktemp("db") / "lessons.db"
-    cache = pytestconfig.cache.mkdir("built-db")
-    cached = cache / f"{build_key()}.db"
+    path = tmp_path_factory.mktemp(name) / "lessons.db"
+    cache = pytestconfig.cache.mkdir(name)
+    cached = cache / f"{build_key(data)}.db"
     with (cache / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if cached.exists():
             shutil.copy(cached, path)
         else:
-            build(path, DATA)
+            build(path, data)
             for old in cache.glob("*.db"):  # one build kept: the current one
                 old.unlink()
             shutil.copy(path, cache / "building.tmp")
             os.replace(cache / "building.tmp", cached)
     return path
+
+
+@pytest.fixture(scope="session")
+def built_db(pytestconfig, tmp_path_factory) -> Path:
+    """data/ built into a database of the session's own (`cached_build`)."""
+    return cached_build(pytestconfig, tmp_path_factory, DATA, "built-db")
 
 
 @pytest.fixture
