@@ -26,22 +26,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# What the Makefile's targets run (kept in step with the Makefile: a test reads both).
-SUITES = {
-    "check": ["-q", "-m", "not slow and not browser"],
-    "test": [],
-}
 
 
 def makefile_args(suite: str) -> list[str]:
-    """The pytest arguments of `make SUITE`, read from the Makefile."""
-    target = f"{suite}:"
-    lines = (ROOT / "Makefile").read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(target))
-    for line in lines[start + 1:]:
-        if "-m pytest" in line:
-            return shlex.split(line.split("-m pytest", 1)[1])
-    raise SystemExit(f"no pytest command under `{target}` in the Makefile")
+    """The pytest arguments of `make SUITE`, as make expands them (`make -n`)."""
+    dry = subprocess.run(["make", "-n", "--no-print-directory", suite], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    for line in dry.splitlines():
+        if " -m pytest" in line:
+            return shlex.split(line.split(" -m pytest", 1)[1])
+    raise SystemExit(f"`make -n {suite}` runs no pytest")
 
 
 def run(args: list[str], times_file: Path) -> dict:
