@@ -42,15 +42,22 @@ db: setup
 run: db
 	$(BIN)/kb tui
 
+# Both runs use two processes (pytest-xdist), each test file kept whole in one of them
+# (--dist loadfile: a file's module fixtures are made once). Each process loads the model
+# and copies the session's database, which pytest's cache keeps between runs (tests/
+# conftest.py). `bench/tests.py` times them. A plain `pytest tests/<area>` runs in one process.
+TEST_PROCESSES ?= 2
+XDIST := -n $(TEST_PROCESSES) --dist loadfile
+
 test: test-setup
 	@test -x $(CHROMIUM) || echo "make test: no Chromium at $(CHROMIUM), so the browser tests will be SKIPPED (install it with: apt-get install chromium)."
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 # The quick run for developers, to run often: everything but the browser (Chromium) tests
 # and the slow ones (killed processes, hostile files, fresh virtual environments, embedding
 # everything again). `make test` runs them all.
 check: test-setup
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q $(XDIST) -m "not slow and not browser"
 
 serve: db
 	$(BIN)/kb serve

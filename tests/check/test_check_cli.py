@@ -1,30 +1,32 @@
-"""`kb check` as a user runs it: a real process on real files of every format, its
-terminal review, its JSON, its Markdown review, and one clear sentence for bad input."""
+"""`kb check` as a user runs it, on real files of every format: its terminal review, its
+JSON, its Markdown review, and one clear sentence for bad input. The command runs
+in-process (tests/kb_in_process.py) with the session's model: a process each would load the
+model a dozen times and show nothing more."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 from plan_files import FORMATS, write_plan
 
+from tests import kb_in_process
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ingest"))
 from ingest_samples import BOARD_PAPER, write_pdf  # noqa: E402
 
-KB = [sys.executable, "-m", "kb.cli"]
 PLAN = "riverside-obc"
 VAT = "uc-vat-llp-unfunded"
 # Where each format puts the LLP of section 5: by heading, page, slide or paragraph.
 VAT_PLACE = {"md": 'section "5. The proposed provider"', "docx": 'section "5. The proposed provider"',
              "html": 'section "5. The proposed provider"', "pdf": "page 5", "pptx": "slide 5"}
+pytestmark = pytest.mark.usefixtures("session_model")
 
 
 def kb(*args, stdin: bytes | None = None):
-    return subprocess.run([*KB, "check", *map(str, args)], capture_output=True, input=stdin,
-                          timeout=300)
+    return kb_in_process.kb("check", *args, input=stdin, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,7 @@ def test_the_json_has_the_stable_shape(built_db, plans):
 
 def test_the_terminal_review_starts_with_the_summary_then_red_flags(built_db, plans):
     result = kb(plans["docx"], "--db", built_db)
-    lines = result.stdout.decode().splitlines()
+    lines = result.stdout.splitlines()
     assert result.returncode == 0
     assert " lessons apply to this plan: " in lines[0] and "red flag" in lines[0]
     text = "\n".join(lines)
@@ -117,9 +119,9 @@ def test_bad_plans_get_one_sentence_and_a_non_zero_exit(built_db, tmp_path):
     ]
     for args, expected in cases:
         result = kb(*args, "--db", built_db)
-        err = result.stderr.decode()
+        err = result.stderr
         assert result.returncode != 0, args
         assert expected in err, err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     result = kb("-", "--db", built_db, stdin=b"")
-    assert result.returncode != 0 and "standard input: it is empty" in result.stderr.decode()
+    assert result.returncode != 0 and "standard input: it is empty" in result.stderr

@@ -1,62 +1,24 @@
 """The `kb` command as a user runs it: its output and its exit code.
 
-Commands run in-process, through `kb.cli.main` as the `kb` script calls it (its error
-handling and exit codes included), with the session's loaded model: a process each would
-start Python and load the model a dozen times and show nothing more. What only a real
-process shows (bytes that are not UTF-8 in argv) runs one; so does tests/core/
+Commands run in-process (tests/kb_in_process.py) with the session's loaded model. What only
+a real process shows (bytes that are not UTF-8 in argv) runs one; so does tests/core/
 test_cli_output.py (output to a pipe).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 
 import pytest
-from click.testing import CliRunner
 
-from kb import embeddings
-from kb.cli import main
 from kb.stats import collect
+from tests.kb_in_process import kb
 
 KB = [sys.executable, "-m", "kb.cli"]
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture(autouse=True)
-def session_model(monkeypatch, embedder):
-    """The packaged model, loaded once for the session, wherever `kb` would load it."""
-    load = embeddings.load_embedder
-
-    def loaded(model_dir=None):
-        if model_dir is None and not os.environ.get("LESSONS_MODEL"):
-            return embedder
-        return load(model_dir)
-
-    monkeypatch.setattr(embeddings, "load_embedder", loaded)
-
-
-def kb(*args, env=None, check=True) -> Ran:
-    with CliRunner().isolation(env=env) as (out, err, _):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        result = Ran(code, out.getvalue().decode(), err.getvalue().decode())
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+pytestmark = pytest.mark.usefixtures("session_model")
 
 
 def test_search_prints_ranked_hits_with_case_and_source(built_db):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,8 @@ import pytest
 from kb.casefiles import read_corpus
 from kb import config
 from bench.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
+from kb.embedding_store import EmbeddingStore
+from kb.embeddings import content_hash, from_blobs, to_blob
 from kb.items import lesson_text
 from kb.records import strength
 
@@ -100,9 +104,23 @@ def test_published_ids_never_disappear(corpus):
     assert set(merged.values()) <= ids and not set(merged) & ids
 
 
-def test_no_near_duplicate_lessons_within_a_case(corpus, embedder):
+def lesson_vectors(texts: list[str], embedder, db) -> np.ndarray:
+    """The vectors of `texts`, read by content hash from `db` where it holds them (as a
+    build reuses them) and embedded otherwise: the session's database holds every lesson's,
+    so the check below took 48 s under load embedding all 152 again, and no longer
+    embeds any."""
+    hashes = [content_hash(text) for text in texts]
+    with closing(sqlite3.connect(db)) as conn:
+        known = EmbeddingStore(embedder.name, lambda: embedder).known_vectors(conn, set(hashes))
+    missing = {h: text for h, text in zip(hashes, texts) if h not in known}
+    if missing:
+        known.update(zip(missing, map(to_blob, embedder.encode(list(missing.values())))))
+    return from_blobs([known[h] for h in hashes], embedder.dimensions)
+
+
+def test_no_near_duplicate_lessons_within_a_case(corpus, embedder, built_db):
     for case_file in corpus.cases:
-        vectors = embedder.encode([lesson_text(l) for l in case_file.lessons])
+        vectors = lesson_vectors([lesson_text(l) for l in case_file.lessons], embedder, built_db)
         similarity = vectors @ vectors.T
         pairs = [(a.id, b.id, round(float(similarity[i, j]), 3))
                  for (i, a), (j, b) in itertools.combinations(enumerate(case_file.lessons), 2)

@@ -1,5 +1,9 @@
 """Faults a writer must survive, with real `kb` processes killed at real moments: a kill
-inside an ingest's commit (a hot journal), and what the next writer and readers do."""
+inside an ingest's commit (a hot journal), and what the next writer and readers do.
+
+The kills, the writers at once and the file-system faults (a private mount namespace) run
+real processes; every other command runs in-process (tests/kb_in_process.py) with the
+session's model."""
 
 from __future__ import annotations
 
@@ -15,14 +19,15 @@ import pytest
 
 from ingest_checks import assert_consistent, rows
 from ingest_samples import generated_doc, write, write_docx_bomb
+from tests import kb_in_process
 
 KB = [sys.executable, "-m", "kb.cli"]
+pytestmark = pytest.mark.usefixtures("session_model")
 
 
-def kb(*args, db, data=None, check_exit=None, env=None, cwd=None, timeout=600):
+def kb(*args, db, data=None, check_exit=None, env=None):
     options = ["--db", str(db)] + (["--data", str(data)] if data else [])
-    result = subprocess.run([*KB, *map(str, args), *options], capture_output=True, text=True,
-                            timeout=timeout, env=env, cwd=cwd)
+    result = kb_in_process.kb(*args, *options, env=env, check=False)
     if check_exit is not None:
         assert result.returncode == check_exit, result.stderr + result.stdout
     return result
@@ -128,7 +133,7 @@ def test_a_zip_bomb_and_an_overlong_text_are_named_and_skipped_and_the_run_goes_
     write(folder / "good.md", generated_doc(rng, 2, sections=2, paragraphs=2))
     started = time.monotonic()
     result = kb("ingest", folder, "--case", "test-case", "--date", "2020", db=small_db,
-                data=small_data, check_exit=1, timeout=240)
+                data=small_data, check_exit=1)
     failed = sorted(line for line in result.stderr.splitlines() if line.startswith("failed"))
     assert len(failed) == 2, result.stderr
     assert "bomb.docx: unpacks to 151 MB" in failed[0] and "a zip bomb" in failed[0]
@@ -140,19 +145,21 @@ def test_a_zip_bomb_and_an_overlong_text_are_named_and_skipped_and_the_run_goes_
 
 # -- a database and its record ------------------------------------------------------------
 def test_an_ingest_into_another_database_is_recorded_beside_that_database(small_data,
-                                                                         tmp_path):
+                                                                         tmp_path,
+                                                                         monkeypatch):
     from kb import config
 
     scratch = tmp_path / "scratch.db"
     kb("build", db=scratch, data=small_data, check_exit=0)
     paper = write(tmp_path / "paper.md", generated_doc(random.Random(4), 4, sections=1,
                                                        paragraphs=2))
-    env = {k: v for k, v in os.environ.items() if k not in ("LESSONS_DATA", "LESSONS_DB")}
+    env = {"LESSONS_DATA": None, "LESSONS_DB": None}  # unset
     checkout = config.PROJECT_ROOT / "data" / "ingested"
     before = set(checkout.glob("*.yaml")) if checkout.exists() else set()
+    monkeypatch.chdir(config.PROJECT_ROOT)
     try:
         kb("ingest", paper, "--case", "test-case", "--date", "2020", db=scratch, env=env,
-           cwd=config.PROJECT_ROOT, check_exit=0)
+           check_exit=0)
         (doc,) = rows(scratch, "select id from documents")
         assert (small_data / "ingested" / f"{doc[0]}.yaml").exists()
         after = set(checkout.glob("*.yaml")) if checkout.exists() else set()

@@ -1,5 +1,9 @@
-"""`kb ingest` and `kb candidates` as a user runs them (a real process), and what an
-interrupted ingest (ctrl+c, kill, kill -9) leaves behind: every document whole or absent."""
+"""`kb ingest` and `kb candidates` as a user runs them, and what an interrupted ingest
+(ctrl+c, kill, kill -9) leaves behind: every document whole or absent.
+
+The commands run in-process (tests/kb_in_process.py) with the session's model; the
+interruptions need a real process, which is signalled or killed mid-run.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,14 @@ import pytest
 from ingest.manifest import Manifest
 from ingest_checks import assert_consistent, count, rows
 from ingest_samples import generated_doc, write
+from tests import kb_in_process
+
+pytestmark = pytest.mark.usefixtures("session_model")
 
 
 def kb(*args, db, data=None, check_exit=None):
     options = ["--db", str(db)] + (["--data", str(data)] if data else [])
-    result = subprocess.run([sys.executable, "-m", "kb.cli", *map(str, args), *options],
-                            capture_output=True, text=True, timeout=300)
+    result = kb_in_process.kb(*args, *options, check=False)
     if check_exit is not None:
         assert result.returncode == check_exit, result.stderr + result.stdout
     return result

@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import cached_build
 from tui_pilot import DATA, TODAY
 
 
 @pytest.fixture(scope="session")
-def tui_db(tmp_path_factory) -> Path:
-    from ingest.build import build
-
-    path = tmp_path_factory.mktemp("tui") / "lessons.db"
-    build(path, DATA)
-    return path
+def tui_db(pytestconfig, tmp_path_factory) -> Path:
+    """tests/tui/data built once and kept in pytest's cache (tests/conftest.py)."""
+    return cached_build(pytestconfig, tmp_path_factory, DATA, "tui-db")
 
 
 @pytest.fixture
