@@ -5,6 +5,7 @@ waits for Datasette's SQL threads (reliability review F2, F4, F24, F25)."""
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 
 import pytest
@@ -35,15 +36,24 @@ def test_bad_table_parameters_are_400_with_the_reason(server, params):
 
 def test_error_pages_print_no_traceback_and_cost_milliseconds(server):
     """Datasette's handler printed a rich traceback with locals for each one (0.25–1.2 s,
-    ~25 KB of log, the event loop blocked meanwhile)."""
+    ~25 KB of log, the event loop blocked meanwhile), where a small page costs ~10 ms. The
+    cost is compared with a small page's, each the median of requests taken in turn, so a
+    busy machine (which slows both) does not fail it; an absolute 250 ms limit did, at
+    load 12."""
     before = len(server.output())
-    started = time.perf_counter()
-    for n in range(20):
+    error, small = [], []
+    for n in range(15):
+        started = time.perf_counter()
         assert server.get(f"/lessons/nosuch{n}").status_code == 404
-    per_page = (time.perf_counter() - started) / 20
+        error.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        assert server.get("/-/versions.json").status_code == 200
+        small.append(time.perf_counter() - started)
     logged = server.output()[before:]
     assert "Traceback" not in logged and "locals" not in logged, logged[:2000]
-    assert per_page < 0.25, f"{per_page * 1000:.0f} ms per error page"
+    ratio = statistics.median(error) / statistics.median(small)
+    assert ratio < 5, (f"an error page costs {ratio:.1f} times a small page "
+                       f"({statistics.median(error) * 1000:.0f} ms)")
 
 
 def test_a_value_over_the_size_limit_is_refused_at_once(server):
