@@ -45,7 +45,7 @@ run: db
 # Both runs use two processes (pytest-xdist), each test file kept whole in one of them
 # (--dist loadfile: a file's module fixtures are made once). Each process loads the model
 # and copies the session's database, which pytest's cache keeps between runs (tests/
-# conftest.py). `bench/tests.py` times them. A plain `pytest tests/<area>` runs in one process.
+# conftest.py). `bench/suite.py` times them. A plain `pytest tests/<area>` runs in one process.
 TEST_PROCESSES ?= 2
 XDIST := -n $(TEST_PROCESSES) --dist loadfile
 

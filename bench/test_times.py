@@ -1,4 +1,4 @@
-"""A pytest plugin for bench/tests.py: each test's wall time and CPU time (setup, call and
+"""A pytest plugin for bench/suite.py: each test's wall time and CPU time (setup, call and
 teardown together; the CPU of this process and of the child processes it waited for),
 written as JSON where $LESSONS_TEST_TIMES says. CPU seconds are the figure to compare on
 this shared machine: under a load of 10 a test's wall time is several times its CPU time

@@ -2,9 +2,9 @@
 each run as its Makefile target runs it, with wall time, CPU time (pytest and every process
 it started) and the load average before and after, then the tests that cost most.
 
-    .venv/bin/python bench/tests.py                 # make check's run, once
-    .venv/bin/python bench/tests.py --suite test    # make test's run
-    .venv/bin/python bench/tests.py --compare "-n 0" --runs 3   # against one process, alternating
+    .venv/bin/python bench/suite.py                 # make check's run, once
+    .venv/bin/python bench/suite.py --suite test    # make test's run
+    .venv/bin/python bench/suite.py --compare "-n 0" --runs 3   # against one process, alternating
 
 The machine is shared: compare runs made back to back (`--compare` alternates the two
 invocations, so both see the same load), and prefer the CPU seconds, which a busy machine
