@@ -14,6 +14,12 @@ lists only what the records do not cover: topics they touch (GP engagement, cont
 payment, consultation, procurement, provider failure, VAT) and borderline ones (urgent care
 integration, care homes) are left out, and tests/data/test_elsewhere.py rejects an anchor
 that echoes an evaluation question.
+
+Each anchor is embedded at build time like the record words of kb/neighbours.py: a vector
+in `embeddings` (kind "elsewhere", its id the anchor's text) with no `items` row, through
+the content-hash store, so an unchanged anchor is never embedded twice. The engine reads
+the best cosine of a question with any of them as one input of its "answered" decision
+(kb/relevance.py).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from kb.items import Item
+
+KIND = "elsewhere"  # the anchors' kind in `embeddings`
 MIN_WORDS, MAX_WORDS = 6, 20  # a topic in a line: long enough to mean one thing, short enough to stay one
 
 
@@ -69,3 +78,9 @@ class Anchor(NamedTuple):
 def anchor_key(text: str) -> str:
     """What makes two anchors the same: case and spacing do not."""
     return " ".join(text.lower().split())
+
+
+def anchor_items(anchors: list[Anchor]) -> list[Item]:
+    """One embedding entry per anchor (vectors only: anchors are compared, never listed)."""
+    return [Item(kind=KIND, id=anchor.text, case="", title=anchor.area, text=anchor.text)
+            for anchor in anchors]

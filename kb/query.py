@@ -65,6 +65,16 @@ def terms(text: str) -> list[str]:
     return (content or words)[:MAX_TERMS]
 
 
+_NAME = re.compile(r"(?<![.?!:;]\s)(?<!^)\b[A-Z]\w+")
+
+
+def names(text: str) -> list[str]:
+    """The words of `text` written as names: capitalised, at least two letters, not the
+    first of the text or of a sentence ("what did the CQC say about Hinchingbrooke" →
+    CQC, Hinchingbrooke), each once."""
+    return list(dict.fromkeys(m.group() for m in _NAME.finditer(text.strip())))
+
+
 def fts_query(words: list[str]) -> str | None:
     """An FTS5 MATCH expression for `words`, or None when there are none."""
     if not words:

@@ -30,6 +30,7 @@ model or data); it prints the tune and held-out figures quoted here.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 # -- calibrated: bench/calibrate.py --write ----------------------------------------------
 # (intercept, weight on cosine, on keyword score, on closest part) per mode
@@ -61,9 +62,21 @@ def band(score: float) -> str:
     return "strong" if score >= STRONG else "fair" if score >= FAIR else "weak"
 
 
-def answered(mode: str, cosine: float, coverage: float, part: float) -> bool:
-    """Whether anything answers the query closely: by the best cosine of a record, the
-    largest share of the query's words (weighted by idf) one of the top hits holds, and the
-    best cosine of a lesson part."""
-    intercept, w_cosine, w_coverage, w_part = ANSWERED[mode]
-    return intercept + w_cosine * cosine + w_coverage * coverage + w_part * part >= 0
+class Signals(NamedTuple):
+    """What the answered decision reads of one query (SearchEngine.answer_signals)."""
+
+    cosine: float      # the best cosine of any record with the query
+    coverage: float    # the largest share of the query's words, by idf, one top hit holds
+    part: float        # the best cosine of any lesson part (curated questions included)
+    elsewhere: float   # the best cosine of any out-of-scope topic (data/elsewhere.yaml)
+    unknown_name: bool  # the query names something no record mentions
+
+    def margin(self, mode: str) -> float:
+        """Signed distance from the mode's boundary: answered when at least 0."""
+        intercept, *weights = ANSWERED[mode]
+        return intercept + sum(w * float(x) for w, x in zip(weights, self))
+
+
+def answered(mode: str, signals: Signals) -> bool:
+    """Whether anything answers the query closely (see the module's docstring)."""
+    return signals.margin(mode) >= 0
