@@ -101,6 +101,7 @@ def test_anchors_are_not_taken_from_the_evaluation_questions(corpus):
     assert not echoing
 
 
+@pytest.mark.slow  # embeds every lesson, its questions and every anchor: 58 s at load 12
 def test_no_anchor_restates_what_the_records_cover(corpus, embedder):
     lessons = [lesson for case_file in corpus.cases for lesson in case_file.lessons]
     covered = embedder.encode([lesson_text(l) for l in lessons]
