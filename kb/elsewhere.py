@@ -32,6 +32,9 @@ from kb.items import Item
 
 KIND = "elsewhere"  # the anchors' kind in `embeddings`
 MIN_WORDS, MAX_WORDS = 6, 20  # a topic in a line: long enough to mean one thing, short enough to stay one
+# How a question opens; a topic never does (the engine compares questions with topics).
+QUESTION_WORDS = frozenset("how why what when where who whom whose which can could should shall "
+                           "is are was were do does did will would may might".split())
 
 
 def _anchor(value: str) -> str:
@@ -39,14 +42,22 @@ def _anchor(value: str) -> str:
     words = len(value.split())
     if not MIN_WORDS <= words <= MAX_WORDS:
         raise ValueError(f"expected a topic of {MIN_WORDS} to {MAX_WORDS} words, got {words}")
-    if value.endswith("?"):
-        raise ValueError("expected a topic, not a question: drop the question mark and phrase it "
-                         "as what the question is about")
+    if value.endswith("?") or value.split()[0].lower() in QUESTION_WORDS:
+        raise ValueError("expected a topic, not a question: phrase it as what the question is "
+                         "about (\"dental charges\", not \"why do dental charges rise?\")")
     return value
 
 
 AnchorText = Annotated[str, AfterValidator(_anchor)]
 Area = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+
+
+class Anchor(NamedTuple):
+    """One out-of-scope topic and the area it belongs to (its text is what a question is
+    compared with; the area names it to the user)."""
+
+    area: str
+    text: str
 
 
 class Topic(BaseModel):
@@ -65,14 +76,6 @@ class ElsewhereFile(BaseModel):
 
     def anchors(self) -> list[Anchor]:
         return [Anchor(topic.area, text) for topic in self.topics for text in topic.anchors]
-
-
-class Anchor(NamedTuple):
-    """One out-of-scope topic and the area it belongs to (its text is what a question is
-    compared with; the area names it to the user)."""
-
-    area: str
-    text: str
 
 
 def anchor_key(text: str) -> str:

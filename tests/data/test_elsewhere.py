@@ -51,7 +51,8 @@ def test_a_malformed_file_names_file_line_and_field(data_copy):
     assert text.count(dentistry) == 1 and text.startswith("#") and text.endswith("\n")
     text = text.replace(dentistry, dentistry.replace("    anchors:", "    note: teeth\n    anchors:")
                         + "      - root canals\n"
-                        + "      - why have dental charges gone up again this spring?\n")
+                        + "      - why have dental charges gone up again this spring?\n"
+                        + "      - How do I complain about a dentist who refused treatment\n")
     path.write_text(text + "      - Fluoride added to  TAP WATER to reduce tooth decay in children\n")
     with pytest.raises(RecordErrors) as caught:
         read_corpus(data_copy)
@@ -64,6 +65,8 @@ def test_a_malformed_file_names_file_line_and_field(data_copy):
     assert "expected a topic of 6 to 20 words, got 2" in errors["topics[2].anchors[0]"].problem
     assert errors["topics[2].anchors[1]"].line == _line_of(path, "dental charges gone up")
     assert "not a question" in errors["topics[2].anchors[1]"].problem
+    assert errors["topics[2].anchors[2]"].line == _line_of(path, "How do I complain")
+    assert "not a question" in errors["topics[2].anchors[2]"].problem
     (duplicate,) = [e for e in errors.values() if "duplicate anchor" in e.problem]
     assert duplicate.line == len(text.splitlines()) + 1
     assert re.fullmatch(r"topics\[\d+\]\.anchors\[\d+\]", duplicate.field)
@@ -98,6 +101,7 @@ def test_anchors_are_not_taken_from_the_evaluation_questions(corpus):
     assert not echoing
 
 
+@pytest.mark.slow  # embeds every lesson, its questions and every anchor: 58 s at load 12
 def test_no_anchor_restates_what_the_records_cover(corpus, embedder):
     lessons = [lesson for case_file in corpus.cases for lesson in case_file.lessons]
     covered = embedder.encode([lesson_text(l) for l in lessons]
