@@ -34,12 +34,12 @@ from typing import NamedTuple
 
 # -- calibrated: bench/calibrate.py --write ----------------------------------------------
 # (intercept, weight on cosine, on keyword score, on closest part) per mode
-CURVES: dict[str, tuple[float, float, float, float]] = {'hybrid': (-23.576, 5.401, 20.252, 1.35), 'semantic': (-6.577, 4.956, 0.0, 3.304), 'keyword': (-26.123, 0.0, 26.798, 0.0)}
-# (intercept, weight on the best cosine, on the top hits' coverage of the query,
-# on the best lesson part's cosine) per mode
-ANSWERED: dict[str, tuple[float, float, float, float]] = {'hybrid': (-2.298, -0.562, 6.002, 2.072), 'semantic': (-2.197, 0.043, 4.807, 3.107), 'keyword': (-1.955, 0.0, 6.729, 0.0)}
+CURVES: dict[str, tuple[float, float, float, float]] = {'hybrid': (-18.138, 5.43, 13.033, 3.258), 'semantic': (-6.597, 5.392, 0.0, 2.904), 'keyword': (-25.759, 0.0, 26.387, 0.0)}
+# (intercept, weight on each of Signals: best cosine, top hits' coverage of the
+# query, best lesson part's cosine, best out-of-scope topic's cosine, unknown name)
+ANSWERED: dict[str, tuple[float, ...]] = {'hybrid': (0.557, -0.879, 5.591, 2.258, -6.788, -2.881), 'semantic': (0.79, -0.621, 4.788, 3.099, -7.157, -3.129), 'keyword': (-2.107, 0.0, 7.037, 0.0, 0.0, -2.543)}
 # the lowest scores of a strong and of a fair match
-STRONG, FAIR = 0.218, 0.068
+STRONG, FAIR = 0.242, 0.073
 # -- end calibrated ------------------------------------------------------------------------
 
 # Coverage is read over the top five hits: over the first alone, 35% of the out-of-scope
