@@ -75,9 +75,11 @@ def main() -> None:
         data = {name: [_candidates(engine, q, mode) for q in queries]
                 for name, queries in sets.items()}
         weight = max(_grid(mode), key=lambda w: _mrr(data["public"], w))
-        print(f"blend weights (cosine, keyword, part): {_rounded(*weight)} "
-              f"(public MRR@10 {_mrr(data['public'], weight):.3f}, "
-              f"lay tune {_mrr(data['lay tune'], weight):.3f})")
+        print(f"blend weights (cosine, keyword, part): {_rounded(*weight)}")
+        for name in sets:
+            if "out-of-scope" not in name:
+                print(f"  {name:24} hit@1 {_mrr(data[name], weight, 1):.3f}  "
+                      f"MRR@10 {_mrr(data[name], weight):.3f}")
         # Fitted on what a user sees: each public question's first ten hits.
         shown = [c for _, rows in data["public"] for c in
                  sorted(rows, key=lambda c: -_blend(c, weight))[:SHOWN]]
@@ -200,10 +202,11 @@ def _blend(candidate, weight) -> float:
     return weight[0] * candidate[1] + weight[1] * candidate[2] + weight[2] * candidate[3]
 
 
-def _mrr(data, weight) -> float:
+def _mrr(data, weight, depth: int = 10) -> float:
+    """MRR at `depth` of the blend (at depth 1: hit@1)."""
     total = 0.0
     for _, rows in data:
-        order = sorted(rows, key=lambda c: -_blend(c, weight))[:10]
+        order = sorted(rows, key=lambda c: -_blend(c, weight))[:depth]
         total += next((1 / n for n, c in enumerate(order, 1) if c[0]), 0.0)
     return total / len(data)
 
