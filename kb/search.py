@@ -389,13 +389,12 @@ class SearchEngine:
 
     def answer_signals(self, query: Query, mode: str, ranked: list[Ranked]) -> relevance.Signals:
         """What the answered decision reads (kb/relevance.py), from the mode's ranking."""
-        vector = self._vector(query) if mode != "keyword" else None
-        elsewhere = self.elsewhere
+        anchors = self.elsewhere if mode != "keyword" else ()  # keyword has no query vector
         return relevance.Signals(
             cosine=max(r.cosine for r in ranked),  # the candidates hold the best by each measure
             coverage=self.coverage(query, [r.item for r in ranked[:relevance.COVERAGE_HITS]]),
             part=max(r.part for r in ranked),
-            elsewhere=float((elsewhere @ vector).max()) if vector is not None and len(elsewhere) else 0.0,
+            elsewhere=float((anchors @ self._vector(query)).max()) if len(anchors) else 0.0,
             unknown_name=bool(self.unknown_names(query)))
 
     @property
@@ -404,15 +403,14 @@ class SearchEngine:
         (anchors, dims), none for a database built from data without data/elsewhere.yaml."""
         with self._lock:
             if self._elsewhere is None:
-                self._elsewhere = from_blobs(
-                    (r[0] for r in self.conn.execute(
-                        "select vector from embeddings where kind = ? order by id", [ELSEWHERE_KIND])),
-                    self.dimensions)
+                rows = self.conn.execute("select vector from embeddings where kind = ? "
+                                         "order by id", [ELSEWHERE_KIND])
+                self._elsewhere = from_blobs((r[0] for r in rows), self.dimensions)
             return self._elsewhere
 
     def unknown_names(self, query: Query) -> list[str]:
-        """The names the query gives (kb.query.names: capitalised words, not opening a
-        sentence) that no record holds and no glossary entry stands for: a question about
+        """The names the query gives (kb.query.names: capitalised words inside a sentence,
+        acronyms) that no record holds and no glossary entry stands for: a question about
         a place, body or report the knowledge base never mentions ("Hinchingbrooke",
         "CQC") is one it cannot answer."""
         covered = {w for e in query.expansions if e.source != NEIGHBOUR for w in terms(e.phrase)}
