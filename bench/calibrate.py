@@ -36,11 +36,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb import config, relevance  # noqa: E402
-from bench.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files  # noqa: E402
+from bench.evaluate import HOLDOUT_DIR, LAY_TUNE, QUERY_DIR, load_queries, query_files  # noqa: E402
 from kb.search import MODES, Ranked, open_engine  # noqa: E402
 
 OUT_OF_SCOPE = QUERY_DIR / "out-of-scope"
-LAY_TUNE = QUERY_DIR / "lay" / "tune.yaml"
 MAX_IN_SCOPE_FLAGGED = 0.05
 DEPTH = 300
 SHOWN = 10

@@ -12,7 +12,7 @@ from kb import relevance
 from kb.casefiles import read_corpus
 from kb.query import names
 from kb.errors import QueryError
-from bench.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
+from bench.evaluate import HOLDOUT_DIR, LAY_TUNE, QUERY_DIR, load_queries, query_files
 from kb.search import MODES, matching_words
 from tests.conftest import DATA
 
@@ -26,7 +26,7 @@ def flagged(engine, queries) -> float:
 
 # -- saying when nothing answers -------------------------------------------------------
 @pytest.mark.parametrize("files, ceiling", [
-    (query_files(), 0.05), ([QUERY_DIR / "lay" / "tune.yaml"], 0.05),
+    (query_files(), 0.05), ([LAY_TUNE], 0.05),
     (query_files(HOLDOUT_DIR), 0.05)])
 def test_in_scope_questions_are_answered(engine, files, ceiling):
     assert flagged(engine, load_queries(files)) <= ceiling
