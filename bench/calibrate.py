@@ -68,7 +68,7 @@ def main() -> None:
         sets.update({"held-out": load_queries([HOLDOUT_DIR / "holdout.yaml"]),
                      "lay (held out)": load_queries([HOLDOUT_DIR / "lay.yaml"]),
                      "out-of-scope held out": load_queries([OUT_OF_SCOPE / "holdout.yaml"])})
-    curves, answered = {}, {}
+    curves, answered, no_anchors = {}, {}, {}
     for mode in MODES:
         print(f"\n== {mode} ==", flush=True)
         data = {name: [_candidates(engine, q, mode) for q in queries]
@@ -111,12 +111,14 @@ def main() -> None:
         answered[mode] = _rounded(b0, *coefficients)
         print(f"answered boundary (intercept, {', '.join(relevance.Signals._fields)}): "
               f"{answered[mode]}")
+        no_anchors[mode] = _no_anchors(tune_x, tune_y, group, answered[mode])
+        print(f"  without anchors, read the best anchor cosine as {no_anchors[mode]}")
         for name, x in features.items():
             flagged = np.mean(x @ np.array(answered[mode][1:]) + answered[mode][0] < 0)
             kind = "out-of-scope flagged" if "out-of-scope" in name else "in-scope wrongly flagged"
             print(f"  {name:24} {kind:26} {flagged * 100:5.1f}%  (n={len(x)})")
     if args.write:
-        _write(curves, answered, bands)
+        _write(curves, answered, no_anchors, bands)
 
 
 def _candidates(engine, query, mode):
@@ -152,6 +154,26 @@ def _boundary(x: np.ndarray, y: np.ndarray, group: np.ndarray) -> tuple[np.ndarr
         cuts.append(float((margins[allowed - 1] + margins[allowed]) / 2 if allowed
                           else margins[0] - 1e-3))
     return np.array(w), b0 - min(cuts)
+
+
+def _no_anchors(x: np.ndarray, y: np.ndarray, group: np.ndarray, boundary) -> float:
+    """For a database built without data/elsewhere.yaml: the highest best-anchor cosine
+    that, read for every question, still flags at most MAX_IN_SCOPE_FLAGGED of each
+    in-scope tune set (the other signals as calibrated; 0 where the mode reads none)."""
+    intercept, *weights = boundary
+    at = relevance.Signals._fields.index("elsewhere")
+    if not weights[at]:
+        return 0.0
+    rest = np.array(weights)
+    rest[at] = 0.0
+    cuts = []
+    for g in np.unique(group[y == 1]):
+        # flagged when rest + weight * value < 0, the weight being negative
+        values = np.sort((x[(y == 1) & (group == g)] @ rest + intercept) / -weights[at])
+        allowed = int(MAX_IN_SCOPE_FLAGGED * len(values))
+        cuts.append(float((values[allowed - 1] + values[allowed]) / 2 if allowed
+                          else values[0] - 1e-3))
+    return round(min(cuts), 3)
 
 
 def _cross_validated(x: np.ndarray, y: np.ndarray, group: np.ndarray) -> tuple[float, float]:
@@ -217,7 +239,7 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
     return (float(model.intercept_[0]), *map(float, model.coef_[0]))
 
 
-def _write(curves, answered, bands) -> None:
+def _write(curves, answered, no_anchors, bands) -> None:
     path = Path(relevance.__file__)
     text = path.read_text()
     block = ("# -- calibrated: bench/calibrate.py --write " + "-" * 46 + "\n"
@@ -226,6 +248,8 @@ def _write(curves, answered, bands) -> None:
              "# (intercept, weight on each of Signals: best cosine, top hits' coverage of the\n"
              "# query, best lesson part's cosine, best out-of-scope topic's cosine, unknown name)\n"
              f"ANSWERED: dict[str, tuple[float, ...]] = {answered!r}\n"
+             "# the best out-of-scope topic's cosine read where a database has no anchors\n"
+             f"NO_ANCHORS: dict[str, float] = {no_anchors!r}\n"
              "# the lowest scores of a strong and of a fair match\n"
              f"STRONG, FAIR = {bands[0]!r}, {bands[1]!r}\n"
              "# -- end calibrated " + "-" * 72)

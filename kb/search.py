@@ -394,7 +394,8 @@ class SearchEngine:
             cosine=max(r.cosine for r in ranked),  # the candidates hold the best by each measure
             coverage=self.coverage(query, [r.item for r in ranked[:relevance.COVERAGE_HITS]]),
             part=max(r.part for r in ranked),
-            elsewhere=float((anchors @ self._vector(query)).max()) if len(anchors) else 0.0,
+            elsewhere=(float((anchors @ self._vector(query)).max()) if len(anchors)
+                       else relevance.NO_ANCHORS[mode]),
             unknown_name=bool(self.unknown_names(query)))
 
     @property

@@ -54,7 +54,7 @@ def test_every_anchor_is_embedded_at_build_and_read_by_the_engine(engine):
     assert engine.elsewhere.shape == (len(read_corpus(DATA).elsewhere), engine.dimensions)
 
 
-def test_a_database_without_anchors_reads_no_topic_covered_elsewhere(seeded_db, embedder):
+def test_a_database_without_anchors_reads_the_calibrated_stand_in(seeded_db, embedder):
     from kb.elsewhere import KIND
     from kb.search import SearchEngine
 
@@ -63,7 +63,7 @@ def test_a_database_without_anchors_reads_no_topic_covered_elsewhere(seeded_db, 
     engine = SearchEngine(seeded_db, embedder=embedder)
     query = engine.prepare("VAT risk of LLP", "hybrid")
     signals = engine.answer_signals(query, "hybrid", engine.rank(query, "hybrid", 50))
-    assert len(engine.elsewhere) == 0 and signals.elsewhere == 0.0
+    assert len(engine.elsewhere) == 0 and signals.elsewhere == relevance.NO_ANCHORS["hybrid"]
     assert engine.search(query.text).answered
 
 
