@@ -28,29 +28,39 @@ A query is answered when it lies on the right side of a linear boundary in five 
 Keyword mode (before the model loads) reads only coverage and unknown names. A database
 built from data without data/elsewhere.yaml (the TUI's test fixture, a user's own data
 folder) reads, in place of the best anchor's cosine, NO_ANCHORS: the highest value that
-still flags at most 5% of each in-scope tune set. The boundary
-is a logistic regression (C = 10) fitted on the tune questions: in scope, the public sets
-and tests/queries/lay/tune.yaml; out of scope, tests/queries/out-of-scope/tune.yaml. It is
+still flags at most 5% of each in-scope tune set. The boundary is a logistic regression (C
+= 10) fitted on the tune questions: in scope, the public sets and
+tests/queries/lay/tune.yaml; out of scope, tests/queries/out-of-scope/tune.yaml. It is
 then shifted so that at most 5% of the public and at most 5% of the lay tune questions are
-flagged (separately, so that neither voice pays for the other). bench/calibrate.py
-cross-validates the same fit (five folds, twenty shuffles) on the tune questions.
+flagged (separately, so that neither voice pays for the other). bench/calibrate.py cross-
+validates the same fit (five folds, twenty shuffles) on the tune questions.
 
 Measured (bench/calibrate.py, the int8 all-MiniLM-L6-v2, 152 lessons), flagged shares:
 
     hybrid     cross-validated on tune: in-scope 4.2%, out-of-scope 63.9%
                tune: public 3.2% (124), lay 2.8% (36), out-of-scope 63.6% (55)
-               held out: HELD-OUT
-    semantic   cross-validated 4.2% / 64.6%; tune 4.8%, 0.0% / 65.5%
-    keyword    cross-validated 3.8% / 50.1%; tune 4.8%, 0.0% / 52.7%
+               held out: in-scope 6.0% (50), lay 3.7% (54), out-of-scope 90.9% (55)
+    semantic   cross-validated 4.2% / 64.6%; tune 4.8%, 0.0% / 65.5%;
+               held out 4.0%, 1.9% / 89.1%
+    keyword    cross-validated 3.8% / 50.1%; tune 4.8%, 0.0% / 52.7%;
+               held out 6.0%, 1.9% / 72.7%
 
-Main's three signals alone, fitted and shifted the same way, cross-validate at 4.0% / 39.5%
-on the same tune questions (hybrid); with the anchors 4.1% / 60.3%, with unknown names
-4.0% / 45.1%, with both as above. A previous attempt that added coverage and "standout" features did
-better in cross-validation and worse held out. The issue's target, 90% of out-of-scope
-questions flagged at 5% of in-scope ones, is not met: what stays answered is mostly
-questions near the records' own ground (another area's integrated care contract, a
-Sunderland or Dudley detail the records do not hold, integrated care boards' membership),
-which neither an out-of-scope topic nor a missing name separates from in-scope questions.
+Main's boundary before this one, as its docstring quoted it, held out: hybrid 4.0%, 1.9% /
+69.1%; semantic 4.0%, 1.9% / 49.1%; keyword 8.0%, 1.9% / 69.1%. The held-out figures were
+printed once, after the design was frozen on the tune questions: hybrid meets the issue's
+90% of out-of-scope questions flagged, and misses its 5% of in-scope ones on the held-out
+paraphrases by one question (3 of 50; 5 of the 104 held-out in-scope questions, 4.8%, with
+the lay ones).
+
+Main's three signals alone, fitted and shifted the same way, cross-validate at 4.0% /
+39.5% on the same tune questions (hybrid); with the anchors 4.1% / 60.3%, with unknown
+names 4.0% / 45.1%, with both as above. A previous attempt that added coverage and
+"standout" features did better in cross-validation and worse held out. On the tune
+questions the issue's target, 90% of out-of-scope questions flagged at 5% of in-scope
+ones, is far off: what stays answered there is mostly questions near the records' own
+ground (another area's integrated care contract, a Sunderland or Dudley detail the records
+do not hold, integrated care boards' membership), which neither an out-of-scope topic nor
+a missing name separates from in-scope questions.
 
 Bands: strong where at least half of the public questions' first-ten hits scoring as much
 are listed answers, fair where at least a quarter are (about one in seven is, overall).
@@ -71,7 +81,7 @@ CURVES: dict[str, tuple[float, float, float, float]] = {'hybrid': (-18.138, 5.43
 # query, best lesson part's cosine, best out-of-scope topic's cosine, unknown name)
 ANSWERED: dict[str, tuple[float, ...]] = {'hybrid': (0.557, -0.879, 5.591, 2.258, -6.788, -2.881), 'semantic': (0.79, -0.621, 4.788, 3.099, -7.157, -3.129), 'keyword': (-2.107, 0.0, 7.037, 0.0, 0.0, -2.543)}
 # the best out-of-scope topic's cosine read where a database has no anchors
-NO_ANCHORS: dict[str, float] = {'hybrid': 0.0, 'semantic': 0.0, 'keyword': 0.0}
+NO_ANCHORS: dict[str, float] = {'hybrid': 0.409, 'semantic': 0.402, 'keyword': 0.0}
 # the lowest scores of a strong and of a fair match
 STRONG, FAIR = 0.242, 0.073
 # -- end calibrated ------------------------------------------------------------------------

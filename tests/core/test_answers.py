@@ -32,11 +32,11 @@ def test_in_scope_questions_are_answered(engine, files, ceiling):
     assert flagged(engine, load_queries(files)) <= ceiling
 
 
-@pytest.mark.parametrize("name, floor", [("tune.yaml", 0.35), ("holdout.yaml", 0.65)])
+@pytest.mark.parametrize("name, floor", [("tune.yaml", 0.55), ("holdout.yaml", 0.85)])
 def test_out_of_scope_questions_are_flagged(engine, name, floor):
-    """The issue asks for 90%; calibrated on the records after #14's merges (152 lessons)
-    and the int8 model, hybrid reaches 38% (tune; 42% before the merges) and 67% (held out;
-    69% before): these floors guard against going backwards."""
+    """The issue asks for 90%. With the out-of-scope anchors and unknown names
+    (kb/relevance.py), hybrid flags 63.6% of the tune questions and 90.9% of the held-out
+    ones (38% and 67% before): these floors guard against going backwards."""
     assert flagged(engine, load_queries([OUT_OF_SCOPE / name])) >= floor
 
 
