@@ -23,8 +23,8 @@ A query is answered when it lies on the right side of a linear boundary in five 
     anchors' cosine with the unexpanded question, in cross-validation, by 0–2 points;
   - unknown name: the query names something (a capitalised word inside a sentence, or an
     acronym) that no record holds and no glossary entry stands for ("the Nuffield Trust",
-    "Hartlepool"): no lesson can answer for a body or place it never mentions. 1 of the 160
-    in-scope tune questions has one, 9 of the 55 out-of-scope ones.
+    "Hartlepool"): no lesson can answer for a body or place it never mentions. None of the
+    160 in-scope tune questions has one, 7 of the 55 out-of-scope ones do.
 Keyword mode (before the model loads) reads only coverage and unknown names. A database
 built from data without data/elsewhere.yaml (the TUI's test fixture, a user's own data
 folder) reads, in place of the best anchor's cosine, NO_ANCHORS: the highest value that
