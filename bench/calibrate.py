@@ -1,10 +1,11 @@
 """Calibrate the relevance scale, the hybrid blend and the "answered" decision (kb/relevance.py).
 
-    .venv/bin/python bench/calibrate.py [--db PATH] [--write]
+    .venv/bin/python bench/calibrate.py [--db PATH] [--write] [--held-out]
 
-Tune data: the public in-scope query sets (tests/queries/*.yaml) and
-tests/queries/out-of-scope/tune.yaml. Held out, reported only: tests/queries/holdout/*.yaml
-and tests/queries/out-of-scope/holdout.yaml. Per mode it fits
+Tune data: the public in-scope query sets (tests/queries/*.yaml), the lay tune questions
+(tests/queries/lay/tune.yaml) and tests/queries/out-of-scope/tune.yaml. Held out:
+tests/queries/holdout/*.yaml and tests/queries/out-of-scope/holdout.yaml, read and printed
+only with --held-out, once a design is frozen. Per mode it fits
   1. the blend of the mode's scores (cosine, keyword score, closest lesson part's cosine;
      semantic has no keyword score, keyword only that): weights by MRR@10 on the public
      questions, on a grid of step 0.05;
@@ -12,12 +13,15 @@ and tests/queries/out-of-scope/holdout.yaml. Per mode it fits
      first ten hits of each public question (the one relevance scale), and the bands on
      it: strong where at least half the hits scoring as much are listed answers, fair
      where at least a quarter are (hybrid's hits; the scale means the same in every mode);
-  3. the answered decision: a logistic boundary on (the best cosine, the share of the
-     query's words, by idf, that one of the top five hits holds, the best part's cosine), shifted so
-     that at most 5% of tune in-scope questions are flagged;
-then prints the chosen values and the tune and held-out rates. With --write it rewrites the
-calibrated block of kb/relevance.py. Re-run it after any change of model or data (the
-int8 model swap included): it is the one command that recalibrates.
+  3. the answered decision: a logistic boundary on the signals of kb.relevance.Signals
+     (keyword mode: only those it has without the model), fitted on the tune questions,
+     in-scope (public and lay) against out-of-scope, then shifted so that at most 5% of
+     the public and at most 5% of the lay tune questions are flagged. Before it, the same fit is cross-validated on the
+     tune questions (five folds, stratified, twenty shuffles; each fold's boundary shifted on
+     its own training part), which is the estimate to choose by;
+then prints the chosen values and the tune rates. With --write it rewrites the calibrated
+block of kb/relevance.py. Re-run it after any change of model or data: it is the one
+command that recalibrates.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb import config, relevance  # noqa: E402
-from bench.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files  # noqa: E402
-from kb.search import MODES, open_engine  # noqa: E402
+from bench.evaluate import HOLDOUT_DIR, LAY_TUNE, QUERY_DIR, load_queries, query_files  # noqa: E402
+from kb.search import MODES, Ranked, open_engine  # noqa: E402
 
 OUT_OF_SCOPE = QUERY_DIR / "out-of-scope"
 MAX_IN_SCOPE_FLAGGED = 0.05
@@ -42,29 +46,41 @@ SHOWN = 10
 # A strong match: of public hits scoring at least this, half or more are listed answers;
 # a fair one: a quarter or more (the base rate of the first ten hits is about one in seven).
 BAND_PRECISION = (0.5, 0.25)
+# The signals each mode's decision reads (kb.relevance.Signals' fields, by position):
+# keyword search runs before the model is loaded, so it has neither cosine.
+SIGNALS = {"hybrid": [0, 1, 2, 3, 4], "semantic": [0, 1, 2, 3, 4], "keyword": [1, 4]}
+FOLDS, SHUFFLES = 5, 20
+IN_SCOPE_TUNE = ("public", "lay tune")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", type=Path, default=config.default_db())
     parser.add_argument("--write", action="store_true", help="rewrite kb/relevance.py's constants")
+    parser.add_argument("--held-out", action="store_true",
+                        help="also print the held-out figures (only once the design is frozen)")
     args = parser.parse_args()
     engine = open_engine(args.db)
     sets = {"public": load_queries(query_files()),
-            "out-of-scope tune": load_queries([OUT_OF_SCOPE / "tune.yaml"]),
-            "held-out": load_queries([HOLDOUT_DIR / "holdout.yaml"]),
-            "lay (held out)": load_queries([HOLDOUT_DIR / "lay.yaml"]),
-            "out-of-scope held out": load_queries([OUT_OF_SCOPE / "holdout.yaml"])}
-    curves, answered = {}, {}
+            "lay tune": load_queries([LAY_TUNE]),
+            "out-of-scope tune": load_queries([OUT_OF_SCOPE / "tune.yaml"])}
+    if args.held_out:
+        sets.update({"held-out": load_queries([HOLDOUT_DIR / "holdout.yaml"]),
+                     "lay (held out)": load_queries([HOLDOUT_DIR / "lay.yaml"]),
+                     "out-of-scope held out": load_queries([OUT_OF_SCOPE / "holdout.yaml"])})
+    curves, answered, no_anchors = {}, {}, {}
     for mode in MODES:
         print(f"\n== {mode} ==", flush=True)
         data = {name: [_candidates(engine, q, mode) for q in queries]
                 for name, queries in sets.items()}
         weight = max(_grid(mode), key=lambda w: _mrr(data["public"], w))
-        print(f"blend weights (cosine, keyword, part): {_rounded(*weight)} "
-              f"(public MRR@10 {_mrr(data['public'], weight):.3f})")
+        print(f"blend weights (cosine, keyword, part): {_rounded(*weight)}")
+        for name in sets:
+            if "out-of-scope" not in name:
+                print(f"  {name:24} hit@1 {_mrr(data[name], weight, 1):.3f}  "
+                      f"MRR@10 {_mrr(data[name], weight):.3f}")
         # Fitted on what a user sees: each public question's first ten hits.
-        shown = [c for rows in data["public"] for c in
+        shown = [c for _, rows in data["public"] for c in
                  sorted(rows, key=lambda c: -_blend(c, weight))[:SHOWN]]
         intercept, slope = _logistic(np.array([[_blend(c, weight)] for c in shown]),
                                      np.array([c[0] for c in shown]))
@@ -77,51 +93,107 @@ def main() -> None:
             bands = _rounded(_precision_at_least(scores, labels, BAND_PRECISION[0]),
                              _precision_at_least(scores, labels, BAND_PRECISION[1]))
             print(f"bands (strong, fair) at precision {BAND_PRECISION}: {bands}")
-        features = {name: np.array([_query_features(engine, q, rows, weight) for q, rows in
-                                    zip(sets[name], data[name])]) for name in sets}
-        tune_x = np.vstack([features["public"], features["out-of-scope tune"]])
-        tune_y = np.r_[np.ones(len(sets["public"])), np.zeros(len(sets["out-of-scope tune"]))]
-        columns = [0, 1, 2] if mode != "keyword" else [1]
-        b0, *w = _logistic(tune_x[:, columns], tune_y)
-        coefficients = [0.0, 0.0, 0.0]
-        for column, value in zip(columns, w):
+        features = {name: np.array([_signals(engine, mode, q, rows, weight)
+                                    for q, rows in data[name]]) for name in sets}
+        columns = SIGNALS[mode]
+        tune = (*IN_SCOPE_TUNE, "out-of-scope tune")
+        tune_x = np.vstack([features[name] for name in tune])
+        tune_y = np.r_[np.ones(sum(len(sets[name]) for name in IN_SCOPE_TUNE)),
+                       np.zeros(len(sets["out-of-scope tune"]))]
+        group = np.concatenate([np.full(len(sets[name]), n) for n, name in enumerate(tune)])
+        in_cv, out_cv = _cross_validated(tune_x[:, columns], tune_y, group)
+        print(f"cross-validated on the tune questions: in-scope flagged {in_cv * 100:.1f}%, "
+              f"out-of-scope flagged {out_cv * 100:.1f}%")
+        weights, b0 = _boundary(tune_x[:, columns], tune_y, group)
+        coefficients = [0.0] * len(relevance.Signals._fields)
+        for column, value in zip(columns, weights):
             coefficients[column] = value
-        margins = features["public"] @ np.array(coefficients) + b0
-        # Flag at most the allowed share of in-scope questions: the boundary sits midway
-        # between the last one allowed below it and the next, so that rounding the
-        # constants cannot carry one more across.
-        ordered = np.sort(margins)
-        allowed = int(MAX_IN_SCOPE_FLAGGED * len(margins))
-        shift = float((ordered[allowed - 1] + ordered[allowed]) / 2 if allowed else ordered[0] - 1e-3)
-        answered[mode] = _rounded(b0 - shift, *coefficients)
-        print(f"answered boundary (intercept, best cosine, coverage, part): {answered[mode]}")
+        answered[mode] = _rounded(b0, *coefficients)
+        print(f"answered boundary (intercept, {', '.join(relevance.Signals._fields)}): "
+              f"{answered[mode]}")
+        no_anchors[mode] = _no_anchors(tune_x, tune_y, group, answered[mode])
+        print(f"  without anchors, read the best anchor cosine as {no_anchors[mode]}")
         for name, x in features.items():
             flagged = np.mean(x @ np.array(answered[mode][1:]) + answered[mode][0] < 0)
             kind = "out-of-scope flagged" if "out-of-scope" in name else "in-scope wrongly flagged"
             print(f"  {name:24} {kind:26} {flagged * 100:5.1f}%  (n={len(x)})")
     if args.write:
-        _write(curves, answered, bands)
+        _write(curves, answered, no_anchors, bands)
 
 
-def _candidates(engine, query, mode) -> list[tuple[bool, float, float, float, int]]:
-    """(is an answer, cosine, keyword score, part cosine, item) of every candidate the mode
-    ranks."""
-    rows = engine.rank(engine.prepare(query.q, mode), mode, DEPTH)
+def _candidates(engine, query, mode):
+    """The parsed query, and (is an answer, cosine, keyword score, part cosine, Ranked) of
+    every candidate the mode ranks."""
+    parsed = engine.prepare(query.q, mode)
+    rows = engine.rank(parsed, mode, DEPTH)
     ids = dict(engine.conn.execute(
         f"select item, id from items where item in ({', '.join('?' * len(rows))})",
-        [r[0] for r in rows])) if rows else {}
-    return [(ids[item] in query.answers, cosine, keyword, part, item)
-            for item, _, cosine, keyword, part in rows]
+        [r.item for r in rows])) if rows else {}
+    return parsed, [(ids[r.item] in query.answers, r.cosine, r.keyword, r.part, r) for r in rows]
 
 
-def _query_features(engine, query, rows, weight: float) -> list[float]:
-    """As SearchEngine reads them: the best cosine of any candidate, the largest coverage
-    of the query's words by one of the top hits, and the best cosine of any lesson part."""
+def _signals(engine, mode, parsed, rows, weight) -> list[float]:
+    """As SearchEngine reads them (answer_signals), over the candidates ranked by this blend."""
     if not rows:
-        return [0.0, 0.0, 0.0]
-    top = sorted(rows, key=lambda c: -_blend(c, weight))[:relevance.COVERAGE_HITS]
-    return [max(c[1] for c in rows), engine.coverage(engine.parse(query.q), [c[4] for c in top]),
-            max(c[3] for c in rows)]
+        return [0.0] * len(relevance.Signals._fields)
+    ranked: list[Ranked] = [c[4] for c in sorted(rows, key=lambda c: -_blend(c, weight))]
+    return [float(v) for v in engine.answer_signals(parsed, mode, ranked)]
+
+
+def _boundary(x: np.ndarray, y: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, float]:
+    """The logistic boundary between in-scope (1) and out-of-scope (0) questions, shifted
+    so that at most MAX_IN_SCOPE_FLAGGED of each in-scope set (`group`: public, lay) falls
+    below it, so that neither voice pays for the other: it sits midway between the last
+    one allowed below it and the next, so that rounding the constants cannot carry one
+    more across."""
+    b0, *w = _logistic(x, y)
+    cuts = []
+    for g in np.unique(group[y == 1]):
+        margins = np.sort(x[(y == 1) & (group == g)] @ np.array(w) + b0)
+        allowed = int(MAX_IN_SCOPE_FLAGGED * len(margins))
+        cuts.append(float((margins[allowed - 1] + margins[allowed]) / 2 if allowed
+                          else margins[0] - 1e-3))
+    return np.array(w), b0 - min(cuts)
+
+
+def _no_anchors(x: np.ndarray, y: np.ndarray, group: np.ndarray, boundary) -> float:
+    """For a database built without data/elsewhere.yaml: the highest best-anchor cosine
+    that, read for every question, still flags at most MAX_IN_SCOPE_FLAGGED of each
+    in-scope tune set (the other signals as calibrated; 0 where the mode reads none)."""
+    intercept, *weights = boundary
+    at = relevance.Signals._fields.index("elsewhere")
+    if not weights[at]:
+        return 0.0
+    rest = np.array(weights)
+    rest[at] = 0.0
+    cuts = []
+    for g in np.unique(group[y == 1]):
+        # flagged when rest + weight * value < 0, the weight being negative
+        values = np.sort((x[(y == 1) & (group == g)] @ rest + intercept) / -weights[at])
+        allowed = int(MAX_IN_SCOPE_FLAGGED * len(values))
+        cuts.append(float((values[allowed - 1] + values[allowed]) / 2 if allowed
+                          else values[0] - 1e-3))
+    return round(min(cuts), 3)
+
+
+def _cross_validated(x: np.ndarray, y: np.ndarray, group: np.ndarray) -> tuple[float, float]:
+    """Mean shares of in-scope and of out-of-scope questions flagged on held-back folds
+    (each set split into the folds on its own)."""
+    rng = np.random.default_rng(0)
+    inside, outside = [], []
+    for _ in range(SHUFFLES):
+        fold = np.empty(len(y), dtype=int)
+        for g in np.unique(group):
+            members = rng.permutation(np.flatnonzero(group == g))
+            fold[members] = np.arange(len(members)) % FOLDS
+        flagged = np.empty(len(y), dtype=bool)
+        for k in range(FOLDS):
+            train = fold != k
+            w, b = _boundary(x[train], y[train], group[train])
+            flagged[fold == k] = x[fold == k] @ w + b < 0
+        inside.append(flagged[y == 1].mean())
+        outside.append(flagged[y == 0].mean())
+    return float(np.mean(inside)), float(np.mean(outside))
 
 
 def _precision_at_least(scores, labels, precision: float) -> float:
@@ -151,10 +223,11 @@ def _blend(candidate, weight) -> float:
     return weight[0] * candidate[1] + weight[1] * candidate[2] + weight[2] * candidate[3]
 
 
-def _mrr(data, weight) -> float:
+def _mrr(data, weight, depth: int = 10) -> float:
+    """MRR at `depth` of the blend (at depth 1: hit@1)."""
     total = 0.0
-    for rows in data:
-        order = sorted(rows, key=lambda c: -_blend(c, weight))[:10]
+    for _, rows in data:
+        order = sorted(rows, key=lambda c: -_blend(c, weight))[:depth]
         total += next((1 / n for n, c in enumerate(order, 1) if c[0]), 0.0)
     return total / len(data)
 
@@ -166,15 +239,17 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
     return (float(model.intercept_[0]), *map(float, model.coef_[0]))
 
 
-def _write(curves, answered, bands) -> None:
+def _write(curves, answered, no_anchors, bands) -> None:
     path = Path(relevance.__file__)
     text = path.read_text()
     block = ("# -- calibrated: bench/calibrate.py --write " + "-" * 46 + "\n"
              "# (intercept, weight on cosine, on keyword score, on closest part) per mode\n"
              f"CURVES: dict[str, tuple[float, float, float, float]] = {curves!r}\n"
-             "# (intercept, weight on the best cosine, on the top hits' coverage of the query,\n"
-             "# on the best lesson part's cosine) per mode\n"
-             f"ANSWERED: dict[str, tuple[float, float, float, float]] = {answered!r}\n"
+             "# (intercept, weight on each of Signals: best cosine, top hits' coverage of the\n"
+             "# query, best lesson part's cosine, best out-of-scope topic's cosine, unknown name)\n"
+             f"ANSWERED: dict[str, tuple[float, ...]] = {answered!r}\n"
+             "# the best out-of-scope topic's cosine read where a database has no anchors\n"
+             f"NO_ANCHORS: dict[str, float] = {no_anchors!r}\n"
              "# the lowest scores of a strong and of a fair match\n"
              f"STRONG, FAIR = {bands[0]!r}, {bands[1]!r}\n"
              "# -- end calibrated " + "-" * 72)

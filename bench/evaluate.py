@@ -19,6 +19,9 @@ from kb.search import SearchEngine
 # The public query sets (asserted on by the tests) and, in holdout/, the held-out one.
 QUERY_DIR = config.PROJECT_ROOT / "tests" / "queries"
 HOLDOUT_DIR = QUERY_DIR / "holdout"
+# Lay questions for tuning (written from the lesson titles, without sight of the held-out
+# lay questions): tuned on with the public sets, never asserted on as a held-out figure.
+LAY_TUNE = QUERY_DIR / "lay" / "tune.yaml"
 
 
 @dataclass(frozen=True)

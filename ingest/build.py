@@ -22,6 +22,7 @@ from kb.database import (APPLICATION_ID, atomic_replace, connect_readonly, is_le
 from kb.embeddings import load_embedder, model_name, resolve_model_dir
 from kb.errors import DatabaseError
 from kb.items import Item, case_file_items, part_items, passage_item
+from kb.elsewhere import anchor_items
 from kb.glossary import META_KEY as GLOSSARY_META
 from kb.neighbours import word_items
 from kb.signs import sign_items
@@ -68,7 +69,7 @@ class BuildReport:
 
 # Bump when what a build writes changes without a schema change (item texts, word vectors),
 # so that existing databases are rebuilt rather than reported up to date.
-BUILD_FORMAT = 4  # 4: NFKC item text, the glossary in meta, lesson part vectors
+BUILD_FORMAT = 5  # 4: NFKC item text, the glossary in meta, lesson part vectors; 5: out-of-scope anchors' vectors
 
 
 def fingerprint(files: list[Path], model: str) -> str:
@@ -126,6 +127,7 @@ def _build(db_path: Path, data_dir: Path, force: bool, model_dir: Path | None,
                 words = word_items(items) + part_items(corpus.cases)
                 plan = store.plan(items, reuse_from=[old])
                 words += sign_items(corpus.cases)  # vectors only: kb/signs.py
+                words += anchor_items(corpus.elsewhere)  # vectors only: kb/elsewhere.py
                 word_plan = store.plan(words, reuse_from=[old])
                 if progress and plan.to_embed + word_plan.to_embed:
                     progress(total=plan.to_embed + word_plan.to_embed)

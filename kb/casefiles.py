@@ -19,12 +19,14 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import ScalarNode
 
+from kb.elsewhere import Anchor, ElsewhereFile, anchor_key
 from kb.errors import RecordError, RecordErrors
 from kb.glossary import Glossary, GlossaryFile
 from kb.records import CaseFile, Redirect, RedirectsFile, Source, SourcesFile
 
 SOURCES_FILE = "sources.yaml"
 GLOSSARY_FILE = "glossary.yaml"
+ELSEWHERE_FILE = "elsewhere.yaml"
 REDIRECTS_FILE = "redirects.yaml"
 CASES_DIR = "cases"
 
@@ -158,6 +160,7 @@ class Corpus:
     files: list[Path] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
     glossary: Glossary = field(default_factory=lambda: Glossary({}, {}))
+    elsewhere: list[Anchor] = field(default_factory=list)  # topics out of scope, in file order
 
     @property
     def lesson_count(self) -> int:
@@ -184,8 +187,10 @@ def read_corpus(data_dir: Path) -> Corpus:
 
     glossary_path = data_dir / GLOSSARY_FILE
     redirects_path = data_dir / REDIRECTS_FILE
+    elsewhere_path = data_dir / ELSEWHERE_FILE
     optional = [(path, model) for path, model in ((glossary_path, GlossaryFile),
-                                                   (redirects_path, RedirectsFile))
+                                                   (redirects_path, RedirectsFile),
+                                                   (elsewhere_path, ElsewhereFile))
                 if path.exists()]
     read: dict[Path, tuple[Located | None, object]] = {}
     for path, model in [(sources_path, SourcesFile), *optional] + [(p, CaseFile) for p in case_files(data_dir)]:
@@ -203,16 +208,20 @@ def read_corpus(data_dir: Path) -> Corpus:
     all_cases_read = len(case_docs) == len(case_files(data_dir))
     errors.extend(_cross_check(read[sources_path][0], case_docs,
                                read.get(redirects_path, (None, None))[0], all_cases_read))
+    if read.get(elsewhere_path, (None, None))[0] is not None:
+        errors.extend(_check_elsewhere(read[elsewhere_path][0]))
     if errors:
         raise RecordErrors(errors)
 
     glossary_file = read.get(glossary_path, (None, None))[1]
     redirects_file = read.get(redirects_path, (None, None))[1]
+    elsewhere_file = read.get(elsewhere_path, (None, None))[1]
     return Corpus(sources=list(read[sources_path][1].sources),
                   cases=[record for _, record in case_docs],
                   files=list(read), redirects=list(redirects_file.redirects) if redirects_file else [],
                   glossary=(Glossary(dict(glossary_file.phrases), dict(glossary_file.acronyms))
-                            if glossary_file else Glossary({}, {})))
+                            if glossary_file else Glossary({}, {})),
+                  elsewhere=elsewhere_file.anchors() if elsewhere_file else [])
 
 
 def _mappings(value, *keys) -> list[tuple[int, dict]]:
@@ -308,3 +317,30 @@ def _check_redirects(doc: Located, lesson_ids: set[str]):
             yield RecordError(doc.path, doc.line_of(("redirects", i, "new")), f"redirects[{i}].new",
                               f"unknown lesson id {new!r}; expected the id of the lesson it was "
                               "merged into")
+
+
+def _check_elsewhere(doc: Located):
+    """Each area and each anchor once (an anchor repeated in any case or spacing, in any
+    area, would only weigh its topic twice): checked on the parsed YAML, so a file whose
+    shape is wrong elsewhere still has its duplicates reported."""
+    areas: dict[str, int] = {}
+    anchors: dict[str, int] = {}
+    for i, topic in _mappings(doc.value, "topics"):
+        area = _text(topic.get("area"))
+        if area is not None:
+            key, line = anchor_key(area), doc.line_of(("topics", i, "area"))
+            if key in areas:
+                yield RecordError(doc.path, line, f"topics[{i}].area",
+                                  f"duplicate area {area!r} (also on line {areas[key]}): "
+                                  "merge their anchors")
+            areas.setdefault(key, line)
+        listed = topic.get("anchors")
+        for j, text in enumerate(listed if isinstance(listed, list) else []):
+            if not isinstance(text, str) or not text.strip():
+                continue
+            key, line = anchor_key(text), doc.line_of(("topics", i, "anchors", j))
+            if key in anchors:
+                yield RecordError(doc.path, line, f"topics[{i}].anchors[{j}]",
+                                  f"duplicate anchor {text.strip()!r} (also on line "
+                                  f"{anchors[key]}): remove one")
+            anchors.setdefault(key, line)

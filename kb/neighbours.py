@@ -22,6 +22,7 @@ from kb.items import Item
 from kb.query import STOPWORDS, Expansion
 
 KIND = "word"
+SOURCE = "neighbour"  # the source of the expansions it adds (kb.query.Expansion)
 MIN_SIMILARITY = 0.5
 PER_WORD = 2
 _WORD = re.compile(r"[a-z][a-z'-]{2,}")
@@ -59,5 +60,5 @@ class Neighbours:
         for word, row in zip(unknown, similarity):
             best = [self._words[i] for i in np.argsort(-row)[:PER_WORD] if row[i] >= MIN_SIMILARITY]
             if best:
-                found.append(Expansion(word, tuple(best), "neighbour"))
+                found.append(Expansion(word, tuple(best), SOURCE))
         return found

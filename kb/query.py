@@ -65,6 +65,17 @@ def terms(text: str) -> list[str]:
     return (content or words)[:MAX_TERMS]
 
 
+# A capitalised word not opening the text or a sentence, or an acronym anywhere.
+_NAME = re.compile(r"(?<![.?!:;]\s)(?<!^)\b[A-Z]\w+|\b[A-Z][A-Z0-9]+\b")
+
+
+def names(text: str) -> list[str]:
+    """The words of `text` written as names, at least two letters: capitalised but not the
+    first of the text or of a sentence, or all capitals anywhere ("CQUIN targets at
+    Hinchingbrooke" → CQUIN, Hinchingbrooke), each once."""
+    return list(dict.fromkeys(m.group() for m in _NAME.finditer(text.strip())))
+
+
 def fts_query(words: list[str]) -> str | None:
     """An FTS5 MATCH expression for `words`, or None when there are none."""
     if not words:

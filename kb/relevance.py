@@ -7,38 +7,83 @@ into one number on one scale: roughly the chance that the hit answers the questi
 ranks by its curve too, which is a convex blend of the two normalised scores with a weight
 learned on the public questions. The bands read that number.
 
-A query is answered when it lies on the right side of a boundary in (the best cosine of
-any record with the query, the largest share of the query's words, weighted by idf, that
-one of the top COVERAGE_HITS hits holds, the best cosine of any lesson part): fitted on the tune sets (public in-scope questions and
-tests/queries/out-of-scope/tune.yaml), then shifted so that at most 5% of tune in-scope
-questions are flagged. The issue's target is ≥ 90% of out-of-scope questions flagged at
-that rate; this gets below half way on the tune questions and about two thirds held out
-(bench/calibrate.py, the int8 all-MiniLM-L6-v2, 162 lessons):
+A query is answered when it lies on the right side of a linear boundary in five signals
+(`Signals`, read by SearchEngine.answer_signals):
+  - the best cosine of any record with the query;
+  - coverage: the largest share of the query's words, weighted by idf, that one of the top
+    COVERAGE_HITS hits holds;
+  - the best cosine of any lesson part (what happened, lesson, recommendation, each curated
+    question, the lay-voice ones included);
+  - elsewhere: the best cosine of any out-of-scope topic of data/elsewhere.yaml (342 anchors
+    of NHS and public-service topics the records do not cover, written by a curator blind
+    to every query set). With the part's cosine beside it, the boundary reads the contrast
+    between the two: a question nearer to dental waiting lists than to any lesson is about
+    something else, however many hospital words it shares with the records. The best anchor
+    beat the mean of the best three or five (kb/check.py's background shape) and the
+    anchors' cosine with the unexpanded question, in cross-validation, by 0–2 points;
+  - unknown name: the query names something (a capitalised word inside a sentence, or an
+    acronym) that no record holds and no glossary entry stands for ("the Nuffield Trust",
+    "Hartlepool"): no lesson can answer for a body or place it never mentions. None of the
+    160 in-scope tune questions has one, 7 of the 55 out-of-scope ones do.
+Keyword mode (before the model loads) reads only coverage and unknown names. A database
+built from data without data/elsewhere.yaml (the TUI's test fixture, a user's own data
+folder) reads, in place of the best anchor's cosine, NO_ANCHORS: the highest value that
+still flags at most 5% of each in-scope tune set. The boundary is a logistic regression (C
+= 10) fitted on the tune questions: in scope, the public sets and
+tests/queries/lay/tune.yaml; out of scope, tests/queries/out-of-scope/tune.yaml. It is
+then shifted so that at most 5% of the public and at most 5% of the lay tune questions are
+flagged (separately, so that neither voice pays for the other). bench/calibrate.py cross-
+validates the same fit (five folds, twenty shuffles) on the tune questions.
 
-    hybrid     tune: in-scope flagged 4.8% (124), out-of-scope flagged 41.8% (55)
-               held out: in-scope 4.0% (50), lay 1.9% (54), out-of-scope 69.1% (55)
-    semantic   tune: 4.8% / 36.4%; held out: 4.0%, 1.9% / 49.1%
-    keyword    tune: 4.8% / 43.6%; held out: 8.0%, 1.9% / 69.1%
+Measured (bench/calibrate.py, the int8 all-MiniLM-L6-v2, 152 lessons), flagged shares:
+
+    hybrid     cross-validated on tune: in-scope 4.2%, out-of-scope 63.9%
+               tune: public 3.2% (124), lay 2.8% (36), out-of-scope 63.6% (55)
+               held out: in-scope 6.0% (50), lay 3.7% (54), out-of-scope 90.9% (55)
+    semantic   cross-validated 4.2% / 64.6%; tune 4.8%, 0.0% / 65.5%;
+               held out 4.0%, 1.9% / 89.1%
+    keyword    cross-validated 3.8% / 50.1%; tune 4.8%, 0.0% / 52.7%;
+               held out 6.0%, 1.9% / 72.7%
+
+Main's boundary before this one, as its docstring quoted it, held out: hybrid 4.0%, 1.9% /
+69.1%; semantic 4.0%, 1.9% / 49.1%; keyword 8.0%, 1.9% / 69.1%. The held-out figures were
+printed once, after the design was frozen on the tune questions: hybrid meets the issue's
+90% of out-of-scope questions flagged, and misses its 5% of in-scope ones on the held-out
+paraphrases by one question (3 of 50; 5 of the 104 held-out in-scope questions, 4.8%, with
+the lay ones).
+
+Main's three signals alone, fitted and shifted the same way, cross-validate at 4.0% /
+39.5% on the same tune questions (hybrid); with the anchors 4.1% / 60.3%, with unknown
+names 4.0% / 45.1%, with both as above. A previous attempt that added coverage and
+"standout" features did better in cross-validation and worse held out. On the tune
+questions the issue's target, 90% of out-of-scope questions flagged at 5% of in-scope
+ones, is far off: what stays answered there is mostly questions near the records' own
+ground (another area's integrated care contract, a Sunderland or Dudley detail the records
+do not hold, integrated care boards' membership), which neither an out-of-scope topic nor
+a missing name separates from in-scope questions.
 
 Bands: strong where at least half of the public questions' first-ten hits scoring as much
 are listed answers, fair where at least a quarter are (about one in seven is, overall).
 
 Everything below is written by `bench/calibrate.py --write` (re-run it after a change of
-model or data); it prints the tune and held-out figures quoted here.
+model or data); it prints the tune figures quoted here, and with --held-out the held-out ones.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 # -- calibrated: bench/calibrate.py --write ----------------------------------------------
 # (intercept, weight on cosine, on keyword score, on closest part) per mode
-CURVES: dict[str, tuple[float, float, float, float]] = {'hybrid': (-23.576, 5.401, 20.252, 1.35), 'semantic': (-6.577, 4.956, 0.0, 3.304), 'keyword': (-26.123, 0.0, 26.798, 0.0)}
-# (intercept, weight on the best cosine, on the top hits' coverage of the query,
-# on the best lesson part's cosine) per mode
-ANSWERED: dict[str, tuple[float, float, float, float]] = {'hybrid': (-2.298, -0.562, 6.002, 2.072), 'semantic': (-2.197, 0.043, 4.807, 3.107), 'keyword': (-1.955, 0.0, 6.729, 0.0)}
+CURVES: dict[str, tuple[float, float, float, float]] = {'hybrid': (-18.138, 5.43, 13.033, 3.258), 'semantic': (-6.597, 5.392, 0.0, 2.904), 'keyword': (-25.759, 0.0, 26.387, 0.0)}
+# (intercept, weight on each of Signals: best cosine, top hits' coverage of the
+# query, best lesson part's cosine, best out-of-scope topic's cosine, unknown name)
+ANSWERED: dict[str, tuple[float, ...]] = {'hybrid': (0.557, -0.879, 5.591, 2.258, -6.788, -2.881), 'semantic': (0.79, -0.621, 4.788, 3.099, -7.157, -3.129), 'keyword': (-2.107, 0.0, 7.037, 0.0, 0.0, -2.543)}
+# the best out-of-scope topic's cosine read where a database has no anchors
+NO_ANCHORS: dict[str, float] = {'hybrid': 0.409, 'semantic': 0.402, 'keyword': 0.0}
 # the lowest scores of a strong and of a fair match
-STRONG, FAIR = 0.218, 0.068
+STRONG, FAIR = 0.242, 0.073
 # -- end calibrated ------------------------------------------------------------------------
 
 # Coverage is read over the top five hits: over the first alone, 35% of the out-of-scope
@@ -61,9 +106,21 @@ def band(score: float) -> str:
     return "strong" if score >= STRONG else "fair" if score >= FAIR else "weak"
 
 
-def answered(mode: str, cosine: float, coverage: float, part: float) -> bool:
-    """Whether anything answers the query closely: by the best cosine of a record, the
-    largest share of the query's words (weighted by idf) one of the top hits holds, and the
-    best cosine of a lesson part."""
-    intercept, w_cosine, w_coverage, w_part = ANSWERED[mode]
-    return intercept + w_cosine * cosine + w_coverage * coverage + w_part * part >= 0
+class Signals(NamedTuple):
+    """What the answered decision reads of one query (SearchEngine.answer_signals)."""
+
+    cosine: float      # the best cosine of any record with the query
+    coverage: float    # the largest share of the query's words, by idf, one top hit holds
+    part: float        # the best cosine of any lesson part (curated questions included)
+    elsewhere: float   # the best cosine of any out-of-scope topic (data/elsewhere.yaml)
+    unknown_name: bool  # the query names something no record mentions
+
+    def margin(self, mode: str) -> float:
+        """Signed distance from the mode's boundary: answered when at least 0."""
+        intercept, *weights = ANSWERED[mode]
+        return intercept + sum(w * float(x) for w, x in zip(weights, self))
+
+
+def answered(mode: str, signals: Signals) -> bool:
+    """Whether anything answers the query closely (see the module's docstring)."""
+    return signals.margin(mode) >= 0

@@ -36,13 +36,15 @@ import numpy as np
 
 from kb import relevance
 from kb.database import Reopener, read_meta
+from kb.elsewhere import KIND as ELSEWHERE_KIND
 from kb.embeddings import DTYPE, Embedder, check_same_model, from_blobs
 from kb.errors import ModelError, QueryError
 from kb.filters import Filters, resolve
 from kb.glossary import META_KEY as GLOSSARY_META, Glossary
 from kb.items import PART_KIND
-from kb.neighbours import KIND as WORD_KIND, Neighbours
-from kb.query import MAX_QUERY_CHARS, CommonTerms, Query, clean_query, fts_query, stem, terms
+from kb.neighbours import KIND as WORD_KIND, SOURCE as NEIGHBOUR, Neighbours
+from kb.query import (MAX_QUERY_CHARS, CommonTerms, Query, clean_query, fts_query, names,
+                      stem, terms)
 from kb.segments import StoredIndex
 from kb.spelling import Speller
 
@@ -239,6 +241,7 @@ class SearchEngine:
         self._allowed: dict[Filters, np.ndarray] = {}
         self._common: CommonTerms | None = None
         self._neighbours: Neighbours | None = None
+        self._elsewhere: np.ndarray | None = None
         self._glossary: Glossary | None = None
         self._speller: Speller | None = None
         self._cases: dict[str, str] | None = None
@@ -397,13 +400,39 @@ class SearchEngine:
                        seconds=time.perf_counter() - started, notice=notice,
                        answered=answered, parsed=parsed)
 
-    def _answered(self, query: Query, mode: str, ranked: list[tuple]) -> bool:
-        if not ranked:
-            return False
-        cosine = max(r.cosine for r in ranked)  # the candidates hold the best by each measure
-        part = max(r.part for r in ranked)
-        covered = self.coverage(query, [r.item for r in ranked[:relevance.COVERAGE_HITS]])
-        return relevance.answered(mode, cosine, covered, part)
+    def _answered(self, query: Query, mode: str, ranked: list[Ranked]) -> bool:
+        return bool(ranked) and relevance.answered(mode, self.answer_signals(query, mode, ranked))
+
+    def answer_signals(self, query: Query, mode: str, ranked: list[Ranked]) -> relevance.Signals:
+        """What the answered decision reads (kb/relevance.py), from the mode's ranking."""
+        anchors = self.elsewhere if mode != "keyword" else ()  # keyword has no query vector
+        return relevance.Signals(
+            cosine=max(r.cosine for r in ranked),  # the candidates hold the best by each measure
+            coverage=self.coverage(query, [r.item for r in ranked[:relevance.COVERAGE_HITS]]),
+            part=max(r.part for r in ranked),
+            elsewhere=(float((anchors @ self._vector(query)).max()) if len(anchors)
+                       else relevance.NO_ANCHORS[mode]),
+            unknown_name=bool(self.unknown_names(query)))
+
+    @property
+    def elsewhere(self) -> np.ndarray:
+        """The vectors of the topics this knowledge base does not cover (kb/elsewhere.py):
+        (anchors, dims), none for a database built from data without data/elsewhere.yaml."""
+        with self._lock:
+            if self._elsewhere is None:
+                rows = self.conn.execute("select vector from embeddings where kind = ? "
+                                         "order by id", [ELSEWHERE_KIND])
+                self._elsewhere = from_blobs((r[0] for r in rows), self.dimensions)
+            return self._elsewhere
+
+    def unknown_names(self, query: Query) -> list[str]:
+        """The names the query gives (kb.query.names: capitalised words inside a sentence,
+        acronyms) that no record holds and no glossary entry stands for: a question about
+        a place, body or report the knowledge base never mentions ("Hinchingbrooke",
+        "CQC") is one it cannot answer."""
+        covered = {w for e in query.expansions if e.source != NEIGHBOUR for w in terms(e.phrase)}
+        return [name for name in names(query.searched)
+                if name.lower() not in covered and not self.documents_with(name.lower())]
 
     def coverage(self, query: Query, items: list[int]) -> float:
         """The largest share of the query's words (weighted by idf) that one of `items`

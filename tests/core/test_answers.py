@@ -4,12 +4,17 @@ text. The floors below are the calibrated figures of bench/calibrate.py, a littl
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from kb import relevance
+from kb.casefiles import read_corpus
+from kb.query import names
 from kb.errors import QueryError
-from bench.evaluate import HOLDOUT_DIR, QUERY_DIR, load_queries, query_files
+from bench.evaluate import HOLDOUT_DIR, LAY_TUNE, QUERY_DIR, load_queries, query_files
 from kb.search import MODES, matching_words
+from tests.conftest import DATA
 
 OUT_OF_SCOPE = QUERY_DIR / "out-of-scope"
 VAT_LESSON = "uc-vat-llp-unfunded"
@@ -21,17 +26,64 @@ def flagged(engine, queries) -> float:
 
 # -- saying when nothing answers -------------------------------------------------------
 @pytest.mark.parametrize("files, ceiling", [
-    (query_files(), 0.05), (query_files(HOLDOUT_DIR), 0.05)])
+    (query_files(), 0.05), ([LAY_TUNE], 0.05),
+    (query_files(HOLDOUT_DIR), 0.05)])
 def test_in_scope_questions_are_answered(engine, files, ceiling):
     assert flagged(engine, load_queries(files)) <= ceiling
 
 
-@pytest.mark.parametrize("name, floor", [("tune.yaml", 0.35), ("holdout.yaml", 0.65)])
+@pytest.mark.parametrize("name, floor", [("tune.yaml", 0.55), ("holdout.yaml", 0.85)])
 def test_out_of_scope_questions_are_flagged(engine, name, floor):
-    """The issue asks for 90%; calibrated on the records after #14's merges (152 lessons)
-    and the int8 model, hybrid reaches 38% (tune; 42% before the merges) and 67% (held out;
-    69% before): these floors guard against going backwards."""
+    """The issue asks for 90%. With the out-of-scope anchors and unknown names
+    (kb/relevance.py), hybrid flags 63.6% of the tune questions and 90.9% of the held-out
+    ones (38% and 67% before): these floors guard against going backwards."""
     assert flagged(engine, load_queries([OUT_OF_SCOPE / name])) >= floor
+
+
+def test_a_question_nearer_a_topic_covered_elsewhere_is_not_answered(engine):
+    """Main's boundary (cosine, coverage, part) answered this: the hospital and its
+    waiting times are words the records use. Its nearest out-of-scope anchor (planned
+    operations) is far closer than any lesson part."""
+    query = engine.prepare("hip replacement waiting times at the local hospital", "hybrid")
+    signals = engine.answer_signals(query, "hybrid", engine.rank(query, "hybrid", 50))
+    assert signals.elsewhere > signals.part + 0.1 and not signals.unknown_name
+    assert not engine.search(query.text).answered
+
+
+def test_every_anchor_is_embedded_at_build_and_read_by_the_engine(engine):
+    assert engine.elsewhere.shape == (len(read_corpus(DATA).elsewhere), engine.dimensions)
+
+
+def test_a_database_without_anchors_reads_the_calibrated_stand_in(seeded_db, embedder):
+    from kb.elsewhere import KIND
+    from kb.search import SearchEngine
+
+    with sqlite3.connect(seeded_db) as conn:
+        conn.execute("delete from embeddings where kind = ?", [KIND])
+    engine = SearchEngine(seeded_db, embedder=embedder)
+    query = engine.prepare("VAT risk of LLP", "hybrid")
+    signals = engine.answer_signals(query, "hybrid", engine.rank(query, "hybrid", 50))
+    assert len(engine.elsewhere) == 0 and signals.elsewhere == relevance.NO_ANCHORS["hybrid"]
+    assert engine.search(query.text).answered
+
+
+def test_names_are_capitalised_words_inside_a_sentence_or_acronyms():
+    assert names("what did the Nuffield Trust say about Hartlepool's A&E") == \
+        ["Nuffield", "Trust", "Hartlepool"]
+    assert names("Dudley's plan. Why did Walsall's CCG wait? I ask") == ["Walsall", "CCG"]
+
+
+def test_a_question_naming_what_no_record_mentions_is_not_answered(engine):
+    """A question about a body and a town the records never name cannot be answered here,
+    however close its other words come (main's boundary answered it)."""
+    query = engine.prepare("What did the Nuffield Trust say about Hartlepool's hospital", "hybrid")
+    assert engine.unknown_names(query) == ["Nuffield", "Hartlepool"]
+    assert not engine.search(query.text).answered
+
+
+def test_names_the_records_hold_or_the_glossary_stands_for_are_known(engine):
+    query = engine.parse("what did the National Audit Office say about Sunderland and Dudley")
+    assert engine.unknown_names(query) == []
 
 
 def test_nothing_answers_still_lists_the_nearest_records(engine):

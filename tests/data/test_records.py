@@ -23,7 +23,8 @@ DATA = config.PROJECT_ROOT / "data"
 SOURCES_DIR = config.PROJECT_ROOT.parent / "shared" / "sources"
 PUBLISHED_IDS = Path(__file__).parent / "published-ids.txt"
 CASES = {"dudley", "sunderland", "west-london", "uniting-care", "nhs-england"}
-EVALUATION_SETS = query_files() + query_files(HOLDOUT_DIR) + query_files(QUERY_DIR / "out-of-scope")
+EVALUATION_SETS = (query_files() + query_files(HOLDOUT_DIR) + query_files(QUERY_DIR / "out-of-scope")
+                   + query_files(QUERY_DIR / "lay"))
 # Capitals in the records that are names or references, not acronyms a user might spell out.
 NOT_ACRONYMS = {"GBP", "HC", "ICF", "PB"}
 

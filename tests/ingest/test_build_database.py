@@ -34,7 +34,8 @@ def test_build_writes_every_record_with_an_embedding(built_db):
     assert items == corpus.lesson_count + corpus.fact_count + len(corpus.cases)
     with sqlite3.connect(built_db) as conn:
         (vectors,) = conn.execute("select count(*) from embeddings "
-                                  "where kind not in ('word', 'part', 'sign')").fetchone()
+                                  "where kind not in ('word', 'part', 'sign', 'elsewhere')").fetchone()
+        (anchors,) = conn.execute("select count(*) from embeddings where kind = 'elsewhere'").fetchone()
         (words,) = conn.execute("select count(*) from embeddings where kind = 'word'").fetchone()
         (parts,) = conn.execute("select count(*) from embeddings where kind = 'part'").fetchone()
         (signs,) = conn.execute("select count(*) from embeddings where kind = 'sign'").fetchone()
@@ -43,6 +44,7 @@ def test_build_writes_every_record_with_an_embedding(built_db):
     # and each lesson's parts, for field-level matching (kb/items.py)
     assert parts == sum(len(lesson_parts(l)) for cf in corpus.cases for l in cf.lessons)
     assert signs == sign_rows > 1000  # every plan sign (kb check)
+    assert anchors == len(corpus.elsewhere) >= 250  # every out-of-scope topic (kb/elsewhere.py)
     with sqlite3.connect(built_db) as conn:
         assert conn.execute("pragma foreign_key_check").fetchall() == []
         (length,) = conn.execute("select distinct length(vector) from embeddings").fetchone()
@@ -160,7 +162,8 @@ def test_a_database_of_the_fp32_model_is_embedded_again(tmp_path, built_db):
         conn.execute("update meta set value = 'all-MiniLM-L6-v2' where key = 'model'")
         conn.execute("update meta set value = ? where key = 'fingerprint'", [stamp])
         (records,) = conn.execute("select count(*) from embeddings "
-                                  "where kind not in ('word', 'part', 'sign')").fetchone()
+                                  "where kind not in ('word', 'part', 'sign', 'elsewhere')").fetchone()
+        (anchors,) = conn.execute("select count(*) from embeddings where kind = 'elsewhere'").fetchone()
     with pytest.raises(ModelError, match="embedded with all-MiniLM-L6-v2 .* run `kb build`"):
         open_engine(old).search("VAT risk of LLP", mode="semantic")
     report = build(old, DATA)
