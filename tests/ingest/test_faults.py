@@ -22,6 +22,7 @@ from ingest_samples import generated_doc, write, write_docx_bomb
 from tests import kb_in_process
 
 KB = [sys.executable, "-m", "kb.cli"]
+KILLED_AT = Path(__file__).with_name("killed_at.py")
 pytestmark = pytest.mark.usefixtures("session_model")
 
 
@@ -33,33 +34,26 @@ def kb(*args, db, data=None, check_exit=None, env=None):
     return result
 
 
-def _stamp(path: Path) -> tuple:
-    st = os.stat(path)
-    return st.st_mtime_ns, st.st_size
+def killed_at(moment: str, db: Path, *args) -> subprocess.CompletedProcess:
+    """Run a real `kb ARGS… --db DB` that SIGKILLs itself at `moment` (tests/ingest/
+    killed_at.py: at an exact point of its writes, from inside SQLite's own calls, not
+    by polling from here)."""
+    return subprocess.run([sys.executable, str(KILLED_AT), moment, str(db), *map(str, args),
+                           "--db", str(db)], capture_output=True, text=True, timeout=600)
 
 
-def kill_inside_commit(db: Path, data: Path, folder: Path, attempts: int = 4) -> Path:
-    """SIGKILL a real `kb ingest` at the moment it commits: the database file has begun to
-    change while its rollback journal still exists. Returns the document in flight."""
-    journal = Path(f"{db}-journal")
-    rng = random.Random(7)
-    for attempt in range(attempts):
-        paper = write(folder / f"long-{attempt}.txt",
-                      generated_doc(rng, attempt, sections=40, paragraphs=8))
-        before = _stamp(db)
-        run = subprocess.Popen([*KB, "ingest", str(paper), "--case", "test-case", "--date",
-                                "2020", "--db", str(db), "--data", str(data)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 300
-        while run.poll() is None and time.monotonic() < deadline:
-            if journal.exists() and _stamp(db) != before:
-                run.kill()
-                break
-        run.wait()
-        if run.returncode == -signal.SIGKILL and journal.exists():
-            return paper
-        assert run.returncode in (0, -signal.SIGKILL)  # finished, or killed just after it
-    pytest.fail(f"no kill landed inside a commit in {attempts} attempts")
+def kill_inside_commit(db: Path, data: Path, folder: Path) -> Path:
+    """SIGKILL a real `kb ingest` inside its commit: the database file has begun to change
+    while its rollback journal still exists. Returns the document in flight."""
+    paper = write(folder / "paper.txt", generated_doc(random.Random(7), 0, sections=3,
+                                                     paragraphs=4))
+    run = killed_at("in-commit", db, "ingest", paper, "--case", "test-case", "--date", "2020",
+                    "--data", data)
+    assert run.returncode == -signal.SIGKILL, "the ingest was not killed: it wrote nothing " \
+        "into the database file, with a journal there, after recording the document (was " \
+        f"the document written in one transaction?): {run.stdout}{run.stderr}"
+    assert Path(f"{db}-journal").exists()
+    return paper
 
 
 @pytest.fixture
@@ -327,17 +321,9 @@ def test_writers_at_once_wait_for_each_other_and_lose_nothing(small_db, small_da
 @pytest.mark.slow
 def test_a_killed_builds_temporary_files_are_removed_by_the_next_build(small_db, small_data):
     leftovers = lambda: sorted(small_db.parent.glob(f".{small_db.name}.*.building*"))  # noqa: E731
-    for _ in range(5):
-        run = subprocess.Popen([*KB, "build", "--force", "--db", str(small_db), "--data",
-                                str(small_data)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        while run.poll() is None and not leftovers():
-            pass
-        run.kill()
-        run.wait()
-        if leftovers():
-            break
-    assert leftovers(), "no kill landed while the build was writing its temporary file"
+    run = killed_at("building", small_db, "build", "--force", "--data", small_data)
+    assert run.returncode == -signal.SIGKILL, run.stdout + run.stderr
+    assert leftovers(), "a build killed while writing leaves its temporary file"
     kb("search", "VAT", "--mode", "keyword", db=small_db, check_exit=0)  # the old one is intact
     kb("build", db=small_db, data=small_data, check_exit=0)
     assert leftovers() == []
