@@ -8,6 +8,7 @@ are collected and raised together as `RecordErrors`, each naming file, line and 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,9 +87,20 @@ def _reader() -> YAML:
     return reader
 
 
+@functools.lru_cache(maxsize=64)
+def _parse(text: str):
+    """`text` parsed, once per text in a process: ruamel's round-trip reader is pure Python
+    (1.1 s for the 480 kB of data/, nearly all of it scanning), and a process often reads
+    the same files again: `kb candidates --accept` reads data/ twice (before and with the
+    new lesson, in a scratch copy) and a build once more; the TUI and `kb serve` rebuild;
+    the tests read copies of data/. The value is shared by every read of the same text, so
+    nothing may change it (no caller does: they read it, or validate a copy)."""
+    return _reader().load(text)
+
+
 def load_yaml(path: Path) -> Located:
     try:
-        value = _reader().load(path.read_text(encoding="utf-8"))
+        value = _parse(path.read_text(encoding="utf-8"))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise RecordErrors([RecordError(path, mark.line + 1 if mark else None, "YAML",
