@@ -86,6 +86,13 @@ def main() -> None:
         ratios = [y["wall"] / x["wall"] for x, y in zip(a, b)]
         print(f"wall ratio (second / first), run by run: {', '.join(f'{r:.2f}' for r in ratios)}")
     last = next(iter(results.values()))[-1]["tests"]
+    files: dict[str, float] = {}
+    for nodeid, t in last.items():
+        files[nodeid.split("::")[0]] = files.get(nodeid.split("::")[0], 0.0) + t["cpu"]
+    print(f"\nthe last `{next(iter(variants))}` run's tests cost {sum(files.values()):.0f} CPU s "
+          "between them (the rest is starting the processes and collecting); by file:")
+    for name, cpu in sorted(files.items(), key=lambda kv: -kv[1])[:options.slowest]:
+        print(f"  {cpu:6.1f} s CPU  {name}")
     print(f"\nslowest tests of the last `{next(iter(variants))}` run, by CPU seconds "
           "(setup, call and teardown):")
     for nodeid, t in sorted(last.items(), key=lambda kv: -kv[1]["cpu"])[:options.slowest]:

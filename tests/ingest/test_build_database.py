@@ -1,5 +1,10 @@
 """`kb build`: a complete database, incremental embedding, atomic replacement, a new model
-embedding everything again, and an open engine following a rebuild."""
+embedding everything again, and an open engine following a rebuild.
+
+The tests that change data start from `db` (tests/ingest/conftest.py: the session's
+database, as if built from the test's copy of data/), not from a build of that copy: a
+rebuild of data/ that reuses every vector still costs about 3 CPU seconds, and the one
+test about that rebuild makes it itself."""
 
 from __future__ import annotations
 
@@ -76,10 +81,7 @@ def test_unchanged_rebuild_does_nothing_and_a_change_embeds_one(seeded_db, data_
     assert title.endswith("for the trusts")
 
 
-def test_failed_build_leaves_the_old_database_untouched(tmp_path, seeded_db, data_copy,
-                                                      monkeypatch):
-    db = seeded_db
-    build(db, data_copy)
+def test_failed_build_leaves_the_old_database_untouched(tmp_path, db, data_copy, monkeypatch):
     before = db.read_bytes()
     reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 
@@ -106,9 +108,7 @@ def test_failed_build_leaves_the_old_database_untouched(tmp_path, seeded_db, dat
     assert reader.execute("select count(*) from lessons").fetchone()[0] > 0
 
 
-def test_readers_keep_a_consistent_view_across_a_rebuild(tmp_path, seeded_db, data_copy):
-    db = seeded_db
-    build(db, data_copy)
+def test_readers_keep_a_consistent_view_across_a_rebuild(tmp_path, db, data_copy):
     reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     before = reader.execute("select count(*) from lessons").fetchone()[0]
     inode = db.stat().st_ino
@@ -173,9 +173,7 @@ def test_a_database_of_the_fp32_model_is_embedded_again(tmp_path, built_db):
         assert conn.execute("select distinct model from embeddings").fetchall() == [(PACKAGED_NAME,)]
 
 
-def test_engine_reloads_after_a_rebuild(seeded_db, data_copy, embedder):
-    db = seeded_db
-    build(db, data_copy)
+def test_engine_reloads_after_a_rebuild(db, data_copy, embedder):
     engine = SearchEngine(db, embedder=embedder)
     assert engine.search("Zanzibar", mode="keyword").hits == []
     path = data_copy / "cases" / "uniting-care.yaml"
