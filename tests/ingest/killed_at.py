@@ -60,10 +60,19 @@ _XWRITE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctype
                            ctypes.c_int64)
 
 
+def _loaded_sqlite() -> str:
+    """The SQLite library Python's sqlite3 module runs on (the one this process mapped)."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            if "/libsqlite3" in line:
+                return line.split(maxsplit=5)[5].strip()
+    raise SystemExit("killed_at.py: Python's sqlite3 is not linked to a libsqlite3 here")
+
+
 def kill_in_commit(db: Path, records: Path) -> None:
     """Make SQLite's default VFS one that kills this process at the first write into `db`
     once a new record is in `records` and `db`'s journal exists."""
-    lib = ctypes.CDLL("libsqlite3.so.0")  # already loaded by Python's sqlite3: the same one
+    lib = ctypes.CDLL(_loaded_sqlite())
     lib.sqlite3_vfs_find.restype = ctypes.c_void_p
     real = lib.sqlite3_vfs_find(None)
     real_vfs = _Vfs.from_address(real)
