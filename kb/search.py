@@ -580,11 +580,8 @@ class SearchEngine:
     def _keyword(self, query: Query, depth: int, filters: Filters) -> list[tuple[int, float]]:
         words = self.common_terms.prune(query.keyword_terms)
         if self.stored is not None:
-            # Twice as deep: a passage removed since the last merge is still in its
-            # segment's postings, and is dropped here.
-            rows = self.stored.keyword(words, TITLE_WEIGHT, 2 * depth, self._keep(filters))
-            live = self._existing([item for item, _ in rows])
-            return [(item, -bm25 / (1.0 - bm25)) for item, bm25 in rows if item in live][:depth]
+            rows = self.stored.keyword(words, TITLE_WEIGHT, depth, self._keep(filters))
+            return [(item, -bm25 / (1.0 - bm25)) for item, bm25 in rows]
         match = fts_query(words)
         if match is None:
             return []
@@ -635,14 +632,6 @@ class SearchEngine:
             excluded = ~keep(rowids)
             cosines[excluded] = closest[excluded] = -np.inf
         return rowids, cosines, closest
-
-    def _existing(self, items: list[int]) -> set[int]:
-        """Which of `items` are still rows of `items`."""
-        if not items:
-            return set()
-        with self._lock:
-            return {r[0] for r in self.conn.execute(
-                f"select item from items where item in ({', '.join('?' * len(items))})", items)}
 
     def _nearest(self, vector: np.ndarray, count: int, filters: Filters) -> list[int]:
         """Candidate rowids from the stored index: the graph's nearest, or every allowed

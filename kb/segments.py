@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +53,10 @@ K1, B = 1.2, 0.75      # FTS5's bm25 constants (fts5_aux.c)
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 128
+# The keyword postings kept in memory after their first read, in bytes (12 a posting: its
+# position and its bm25 factor). The 100k database's whole index is 82 MB.
+POSTINGS_CACHE_BYTES = 128 * 2**20
+MMAP_BYTES = 2**31  # SQLite's default build maps at most 2 GB of a file
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -233,6 +238,7 @@ class _Segment:
     graph: object          # usearch Index over the segment's vectors, keyed by item rowid
     blob: bytes            # the stored graph the index is a view of (no second copy)
     norm: np.ndarray | None = None  # bm25's length normalisation of each item, once per file
+    dead: np.ndarray | None = None  # positions of items removed since the segment was written
 
 
 class StoredIndex:
@@ -240,6 +246,9 @@ class StoredIndex:
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
+        self._cache: dict[tuple[str, float], tuple] = {}
+        self._cache_bytes = 0
+        self._cache_lock = threading.Lock()
         self.segments = [
             _Segment(segment, np.frombuffer(items, np.int64), np.frombuffer(lengths, np.uint32),
                      _restore(graph, view=True), graph)
@@ -250,6 +259,27 @@ class StoredIndex:
         average = total / self.documents if self.documents else 1.0
         for segment in self.segments:
             segment.norm = K1 * (1 - B + B * segment.lengths / average)
+        self._find_dead()
+        # Read the rest through a memory map: a query's postings, its candidates' vectors
+        # and its hits' rows are then copied from the page cache without a read() a page.
+        # At 100k items that took a warm hybrid query's own CPU time from 7.9 to 6.1 ms
+        # (median of 120, the same engine with and without it, in turn). Set after the
+        # graphs are read, so that their pages are not held twice (mapped and copied).
+        conn.execute(f"pragma mmap_size = {MMAP_BYTES}")
+
+    def _find_dead(self) -> None:
+        """Mark the items removed since their segment was written (a merge drops them), so
+        that no query has to ask which of its hits still exist. Every item is in a segment
+        (each writer indexes what it wrote), so when the counts agree none is dead: one
+        count at load (30 ms at a million items, warm), and a full read only otherwise."""
+        (live,) = self._conn.execute("select count(*) from items").fetchone()
+        for segment in self.segments:
+            segment.dead = np.empty(0, dtype=np.int64)
+        if live == self.documents:
+            return
+        items = np.fromiter((r[0] for r in self._conn.execute("select item from items")), np.int64)
+        for segment in self.segments:
+            segment.dead = np.flatnonzero(~np.isin(segment.items, items))
 
     def frequencies(self) -> dict[str, int]:
         """How many items hold each term (items removed since the last merge included)."""
@@ -270,39 +300,80 @@ class StoredIndex:
         stems = list(dict.fromkeys(phrases))
         if not stems or not self.documents:
             return []
-        rows: dict[str, list[tuple]] = {}
-        sql = (f"select term, segment, positions, title, text from search_postings "
-               f"where term in ({', '.join('?' * len(stems))})")
-        for term, segment, positions, title, text in self._conn.execute(sql, stems):
-            rows.setdefault(term, []).append((segment, positions, title, text))
-        idf = {}
-        for term, found in rows.items():
-            hits = sum(len(p) // 4 for _, p, _, _ in found)
+        by_segment: dict[int, list[tuple[float, np.ndarray, np.ndarray]]] = {}
+        for term, (hits, found) in self._postings(stems, title_weight).items():
             value = np.log((self.documents - hits + 0.5) / (hits + 0.5))
-            idf[term] = (value if value > 0 else 1e-6) * phrases.count(term)
+            weight = (value if value > 0 else 1e-6) * phrases.count(term)
+            for segment, at, factor in found:
+                by_segment.setdefault(segment, []).append((weight, at, factor))
         best: list[tuple[int, float]] = []
-        by_segment: dict[int, list[tuple]] = {}
-        for term, found in rows.items():
-            for segment, positions, title, text in found:
-                by_segment.setdefault(segment, []).append((idf[term], positions, title, text))
         for segment in self.segments:
             parts = by_segment.get(segment.segment)
             if not parts:
                 continue
             scores = np.zeros(len(segment.items))
-            for weight, positions, title, text in parts:
-                at = np.frombuffer(positions, np.int32)
-                freq = (title_weight * np.frombuffer(title, np.uint16)
-                        + np.frombuffer(text, np.uint16))
-                scores[at] += weight * freq * (K1 + 1) / (freq + segment.norm[at])
-            matched = np.flatnonzero(scores)
-            if keep is not None:
-                matched = matched[keep(segment.items[matched])]
+            for weight, at, factor in parts:
+                scores[at] += weight * factor
+            scores[segment.dead] = 0.0
+            matched = self._matched(segment, scores, [at for _, at, _ in parts], depth, keep)
             if len(matched) > depth:
                 matched = matched[np.argpartition(-scores[matched], depth - 1)[:depth]]
             best += [(int(segment.items[i]), -float(scores[i])) for i in matched]
         best.sort(key=lambda r: (r[1], r[0]))
         return best[:depth]
+
+    @staticmethod
+    def _matched(segment: _Segment, scores: np.ndarray, found: list[np.ndarray], depth: int,
+                 keep) -> np.ndarray:
+        """Positions of the segment's items that hold a query term and pass `keep`: with no
+        filter, at least the best `depth` of them. Those are drawn from the terms' postings
+        (an item holding k of the terms appears k times, so the best depth × terms entries
+        hold the best depth items), not found by scanning every item's score: at 100k
+        items that scan (`flatnonzero`) cost about 1 ms a query."""
+        if keep is None:
+            at = np.concatenate(found) if len(found) > 1 else found[0]
+            wanted = depth * len(found)
+            if len(at) > wanted:
+                at = at[np.argpartition(-scores[at], wanted - 1)[:wanted]]
+            matched = np.unique(at)
+            return matched[scores[matched] > 0]  # not the removed ones
+        matched = np.flatnonzero(scores)
+        return matched[keep(segment.items[matched])]
+
+    def _postings(self, stems: list[str], title_weight: float
+                  ) -> dict[str, tuple[int, list[tuple[int, np.ndarray, np.ndarray]]]]:
+        """Each stem's (items holding it, [(segment, positions, bm25 term-frequency factor)]),
+        read from its rows once and then kept while POSTINGS_CACHE_BYTES allow: a term's
+        factor, (k1 + 1) tf / (tf + k1 (1 - b + b len / avg len)), depends only on the file,
+        so a query scores by one multiply-add per posting."""
+        out, missing = {}, []
+        for term in stems:
+            cached = self._cache.get((term, title_weight))
+            if cached is None:
+                missing.append(term)
+            else:
+                out[term] = cached
+        if not missing:
+            return out
+        segments = {s.segment: s for s in self.segments}
+        read: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+        sql = (f"select term, segment, positions, title, text from search_postings "
+               f"where term in ({', '.join('?' * len(missing))})")
+        for term, number, positions, title, text in self._conn.execute(sql, missing):
+            segment = segments.get(number)
+            if segment is None:
+                continue
+            at = np.frombuffer(positions, np.int32)
+            freq = title_weight * np.frombuffer(title, np.uint16) + np.frombuffer(text, np.uint16)
+            read.setdefault(term, []).append((number, at, freq * (K1 + 1) / (freq + segment.norm[at])))
+        for term, found in read.items():
+            entry = out[term] = (sum(len(at) for _, at, _ in found), found)
+            size = sum(at.nbytes + factor.nbytes for _, at, factor in found)
+            with self._cache_lock:
+                if self._cache_bytes + size <= POSTINGS_CACHE_BYTES:
+                    self._cache[(term, title_weight)] = entry
+                    self._cache_bytes += size
+        return out
 
     def nearest(self, vector: np.ndarray, count: int, keep=None) -> list[int]:
         """Item rowids of about the `count` nearest vectors (approximate), filtered by
