@@ -43,6 +43,7 @@ import numpy as np
 
 from kb.embeddings import DTYPE
 from kb.query import stem
+from kb.vocabulary import ITEM_KINDS
 
 # Past this many items the stored index is kept and used. Not calibrated: at the current
 # 300 items both paths give the same ranking and the small-size budgets hold with FTS5 and
@@ -56,7 +57,6 @@ EXPANSION_SEARCH = 128
 # The keyword postings kept in memory after their first read, in bytes (12 a posting: its
 # position and its bm25 factor). The 100k database's whole index is 82 MB.
 POSTINGS_CACHE_BYTES = 128 * 2**20
-MMAP_BYTES = 2**31  # SQLite's default build maps at most 2 GB of a file
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -260,12 +260,20 @@ class StoredIndex:
         for segment in self.segments:
             segment.norm = K1 * (1 - B + B * segment.lengths / average)
         self._find_dead()
-        # Read the rest through a memory map: a query's postings, its candidates' vectors
-        # and its hits' rows are then copied from the page cache without a read() a page.
-        # At 100k items that took a warm hybrid query's own CPU time from 7.9 to 6.1 ms
-        # (median of 120, the same engine with and without it, in turn). Set after the
-        # graphs are read, so that their pages are not held twice (mapped and copied).
-        conn.execute(f"pragma mmap_size = {MMAP_BYTES}")
+        # The records' own vectors (every kind of item but the passages of documents: a
+        # few hundred) are asked for by every query, the lessons closest by their parts
+        # being scored whole: held here, they were a third of the float32 vectors a hybrid
+        # query read at 100k items.
+        records = [kind for kind in ITEM_KINDS if kind != "passage"]
+        self._held = dict(conn.execute(
+            "select items.item, embeddings.vector from items join embeddings on "
+            "embeddings.kind = items.kind and embeddings.id = items.id "
+            f"where items.kind in ({', '.join('?' * len(records))})", records))
+        # Not read through a memory map (`pragma mmap_size`): that took a warm hybrid
+        # query's own CPU time at 100k items from 7.6 to 6.6 ms, but every page it touched
+        # stayed in the process's resident memory, 64 KB at a time (the kernel maps the
+        # neighbours of a page faulted in): at a million items 1.9 GB after 200 queries,
+        # against 0.96 GB without.
 
     def _find_dead(self) -> None:
         """Mark the items removed since their segment was written (a merge drops them), so
@@ -411,7 +419,8 @@ class StoredIndex:
         if not len(rowids):
             return rowids, np.empty((0, dimensions), np.float32)
         ids = rowids.tolist()
-        found = _stored_vectors(self._conn, ids)
+        found = {i: self._held[i] for i in ids if i in self._held}
+        found.update(_stored_vectors(self._conn, [i for i in ids if i not in found]))
         rowids = np.array([i for i in ids if i in found], dtype=np.int64)
         return rowids, np.frombuffer(b"".join(found[i] for i in rowids.tolist()),
                                      dtype=DTYPE).reshape(-1, dimensions)
