@@ -40,6 +40,7 @@ import re
 import sqlite3
 import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -251,7 +252,7 @@ class StoredIndex:
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
-        self._cache: dict[tuple[str, float], tuple] = {}
+        self._cache: OrderedDict[tuple[str, float], tuple] = OrderedDict()
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self.segments = [
@@ -356,16 +357,18 @@ class StoredIndex:
     def _postings(self, stems: list[str], title_weight: float
                   ) -> dict[str, tuple[int, list[tuple[int, np.ndarray, np.ndarray]]]]:
         """Each stem's (items holding it, [(segment, positions, bm25 term-frequency factor)]),
-        read from its rows once and then kept while POSTINGS_CACHE_BYTES allow: a term's
+        read from its rows once and then kept (up to POSTINGS_CACHE_BYTES): a term's
         factor, (k1 + 1) tf / (tf + k1 (1 - b + b len / avg len)), depends only on the file,
         so a query scores by one multiply-add per posting."""
         out, missing = {}, []
-        for term in stems:
-            cached = self._cache.get((term, title_weight))
-            if cached is None:
-                missing.append(term)
-            else:
-                out[term] = cached
+        with self._cache_lock:
+            for term in stems:
+                cached = self._cache.get((term, title_weight))
+                if cached is None:
+                    missing.append(term)
+                else:
+                    self._cache.move_to_end((term, title_weight))
+                    out[term] = cached
         if not missing:
             return out
         segments = {s.segment: s for s in self.segments}
@@ -380,13 +383,24 @@ class StoredIndex:
             freq = title_weight * np.frombuffer(title, np.uint16) + np.frombuffer(text, np.uint16)
             read.setdefault(term, []).append((number, at, freq * (K1 + 1) / (freq + segment.norm[at])))
         for term, found in read.items():
-            entry = out[term] = (sum(len(at) for _, at, _ in found), found)
-            size = sum(at.nbytes + factor.nbytes for _, at, factor in found)
-            with self._cache_lock:
-                if self._cache_bytes + size <= POSTINGS_CACHE_BYTES:
-                    self._cache[(term, title_weight)] = entry
-                    self._cache_bytes += size
+            out[term] = (sum(len(at) for _, at, _ in found), found)
+            self._hold((term, title_weight), out[term])
         return out
+
+    def _hold(self, key: tuple[str, float], entry: tuple) -> None:
+        """Keep a term's postings, dropping those used least recently beyond the cap (so a
+        long-lived engine keeps the terms its users ask for, not the first ones asked)."""
+        size = sum(at.nbytes + factor.nbytes for _, at, factor in entry[1])
+        if size > POSTINGS_CACHE_BYTES:
+            return
+        with self._cache_lock:
+            if key in self._cache:
+                return
+            self._cache[key] = entry
+            self._cache_bytes += size
+            while self._cache_bytes > POSTINGS_CACHE_BYTES:
+                _, (_, dropped) = self._cache.popitem(last=False)
+                self._cache_bytes -= sum(at.nbytes + factor.nbytes for _, at, factor in dropped)
 
     def nearest(self, vector: np.ndarray, count: int, keep=None) -> list[int]:
         """Item rowids of about the `count` nearest vectors (approximate), filtered by

@@ -141,6 +141,24 @@ def test_passages_removed_since_their_segment_never_crowd_out_the_hits(
         assert all("car park" in h.text for h in ours)
     hybrid = stored.search("wombat board", mode="hybrid", limit=10).hits
     assert len(hybrid) == 10 and not any("wombat wombat" in h.text for h in hybrid)
+    assert stored.stored._cache_bytes <= cache_bytes
+
+
+def test_kept_postings_drop_the_least_recently_used_past_the_cap(padded, monkeypatch):
+    def size(index, term):
+        ((_, found),) = index._postings([term], 4.0).values()
+        return sum(at.nbytes + factor.nbytes for _, at, factor in found)
+
+    with sqlite3.connect(padded) as conn:
+        sizes = {t: size(segments.StoredIndex(conn), t) for t in ("contract", "board", "care")}
+        cap = max(sizes["contract"] + sizes["board"], sizes["contract"] + sizes["care"])
+        assert cap < sum(sizes.values())
+        monkeypatch.setattr(segments, "POSTINGS_CACHE_BYTES", cap)
+        index = segments.StoredIndex(conn)
+        for term in ("contract", "board", "contract", "care"):
+            index._postings([term], 4.0)
+        assert [term for term, _ in index._cache] == ["contract", "care"]
+        assert index._cache_bytes == sizes["contract"] + sizes["care"] <= cap
 
 
 @pytest.mark.slow
