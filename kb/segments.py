@@ -14,9 +14,9 @@ keep, and the engine reads, this instead:
   terms' rows and scores bm25 with numpy, as FTS5 does (same k1, b, idf, title weight,
   length over both columns). A term's postings are read on demand and then kept, with
   each posting's bm25 term-frequency factor, up to POSTINGS_CACHE_BYTES (the least
-  recently used dropped first): the query
-  words' rows and their arithmetic were 2.6 ms of a warm query at 100k items, 0.75 ms
-  kept (medians of 40 questions, in turn). bm25s was the library to use, but it holds the
+  recently used dropped first): the query words' rows and their arithmetic were 2.6 ms
+  of a warm query at 100k items, 0.75 ms kept (medians of 40 questions, in turn, load 9;
+  1.8 and 0.73 ms in another run). bm25s was the library to use, but it holds the
   whole matrix in memory (about 0.5 GB at a million passages) and cannot add documents
   without re-indexing them all; the rows here are written by the same transaction that
   writes the items, so an ingest adds a segment and a killed one leaves nothing behind.
