@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scale.py [--passages 100000] [--queries 40] [--no-txtai]
                                     [--work DIR] [--ingest-documents 20] [--switch-over]
+                                    [--rounds 3]
                                     [--crossover 10000,20000,40000]
 
 Pads the records' database with `--passages` synthetic passages (bench/synthetic.py: text
@@ -16,7 +17,8 @@ them; generated here and never committed), then prints, medians over the public 
   query is embedded by the same kb model on both sides, so its cost is counted alike (and
   shown: txtai's query vector is the time spent in that model during its searches);
 - the ratio of the two warm hybrid medians, kb and txtai timed in turn on each question
-  after one untimed pass of both (the load of this machine changes by the minute);
+  (`--rounds` passes) after one untimed pass of both (the load of this machine changes
+  by the minute), with the load average before and after;
 - recall at 10 of kb's vector side against the exhaustive cosine ranking (1.0 while the
   scan is exhaustive);
 - with `--crossover 10000,20000,40000`, warm search with the stored index against FTS5
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import shutil
 import sqlite3
 import statistics
@@ -197,9 +200,9 @@ def crossover(work: Path, embedder, queries: list[str], sizes: list[int]) -> Non
         segments.MIN_ITEMS = saved
 
 
-def txtai_warm(db: Path, embedder, queries: list[str]) -> dict[str, float]:
-    """txtai hybrid over the same texts, vectors and queries, and kb's, timed in turn:
-    median ms per query."""
+def txtai_warm(db: Path, embedder, queries: list[str], rounds: int = 3) -> dict[str, float]:
+    """txtai hybrid over the same texts, vectors and queries, and kb's, timed in turn
+    (`rounds` times over the questions): median ms per query."""
     from txtai import Embeddings
 
     conn = sqlite3.connect(db)
@@ -233,7 +236,8 @@ def txtai_warm(db: Path, embedder, queries: list[str]) -> dict[str, float]:
         engine.search(q, mode="hybrid")
         embeddings.search(q, 10)
     ours, times, vector_times = [], [], []
-    for q in queries:
+    load = [os.getloadavg()[0]]
+    for q in queries * rounds:
         started = time.perf_counter()
         engine.search(q, mode="hybrid", limit=10)
         ours.append(time.perf_counter() - started)
@@ -242,8 +246,9 @@ def txtai_warm(db: Path, embedder, queries: list[str]) -> dict[str, float]:
         embeddings.search(q, 10)
         times.append(time.perf_counter() - started)
         vector_times.append(sum(in_model))
+    load.append(os.getloadavg()[0])
     out = {"hybrid": median_ms(times), "query vector": median_ms(vector_times),
-           "kb hybrid": median_ms(ours), "index seconds": built}
+           "kb hybrid": median_ms(ours), "index seconds": built, "load": load}
     embeddings.close()
     return out
 
@@ -279,6 +284,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="keep (and reuse) the generated databases here")
     parser.add_argument("--ingest-documents", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3, help="cold starts to take the median of")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="passes over the questions timing kb and txtai in turn")
     parser.add_argument("--switch-over", action="store_true",
                         help="also time filtered searches, exact against the graph")
     parser.add_argument("--crossover", type=lambda v: [int(n) for n in v.split(",")],
@@ -298,7 +305,7 @@ def main() -> None:
           "medians ==")
 
     kb = kb_warm(db, embedder, queries)
-    txtai = None if args.no_txtai else txtai_warm(db, embedder, queries)
+    txtai = None if args.no_txtai else txtai_warm(db, embedder, queries, args.rounds)
     print(f"\n{'warm, ms per query':28} {'kb':>9} {'txtai':>9}")
     print(f"{'hybrid':28} {kb['hybrid']:9.1f} "
           + (f"{txtai['hybrid']:9.1f}" if txtai else f"{'-':>9}"))
@@ -308,7 +315,8 @@ def main() -> None:
     if txtai:
         print(f"{'hybrid, in turn with txtai':28} {txtai['kb hybrid']:9.1f} {txtai['hybrid']:9.1f}")
         print(f"kb / txtai, hybrid, timed in turn: {txtai['kb hybrid'] / txtai['hybrid']:.2f} "
-              f"(txtai indexed the same rows in {txtai['index seconds']:.0f} s)")
+              f"(load average {txtai['load'][0]:.1f} before, {txtai['load'][1]:.1f} after; "
+              f"txtai indexed the same rows in {txtai['index seconds']:.0f} s)")
     print(f"kb vector side recall@10 against the exhaustive ranking: {kb['recall@10']:.3f}")
 
     if args.switch_over:

@@ -55,9 +55,12 @@ class Neighbours:
         unknown = [w for w in words if w not in self._known and w.isalpha()]
         if not unknown or not self._words:
             return []
-        similarity = embedder.encode(unknown) @ self._matrix.T
         found: list[Expansion] = []
-        for word, row in zip(unknown, similarity):
+        # One matrix-vector product per word, not one matrix product for all: OpenBLAS
+        # splits the latter across its threads, which wait on a busy machine. At load 10
+        # six words took 20 ms that way and 0.45 ms this way (medians of 100).
+        for word, vector in zip(unknown, embedder.encode(unknown)):
+            row = self._matrix @ vector
             best = [self._words[i] for i in np.argsort(-row)[:PER_WORD] if row[i] >= MIN_SIMILARITY]
             if best:
                 found.append(Expansion(word, tuple(best), SOURCE))

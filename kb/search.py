@@ -52,9 +52,13 @@ __all__ = ["MODES", "MAX_QUERY_CHARS", "Filters", "Hit", "Results", "SearchEngin
 
 MODES = ("hybrid", "semantic", "keyword")
 TITLE_WEIGHT = 4.0  # bm25 weight of an item's title against its text
-# Vector candidates fetched from the stored index (kb/segments.py) per query, at least: with
-# the HNSW graph's expansion of 128, recall at 10 of the exhaustive ranking ≥ 0.99.
-NEAREST = 100
+# Vector candidates fetched from the stored index (kb/segments.py) per query, at least (a
+# search ranks max(50, 5 × limit) items): with the HNSW graph's expansion of 128, recall at
+# 10 of the exhaustive ranking was 0.99 at 100k items with 30, 50 or 100 (the miss is the
+# graph's) and 1.0 at 1M with 50 or 100, and 50 gave the same hits and scores as 100 on the
+# 40 questions at 100k while reading half as many float32 vectors after the model
+# (bench/scale.py's recall; main-thread CPU 7.6 → 7.3 ms a query, in turn, load 4).
+NEAREST = 50
 # A filter that leaves at most this many items is ranked exactly over them: reading their
 # float32 vectors costs less than searching the graph ever deeper for allowed neighbours.
 # Measured at 100k items (bench/scale.py --switch-over, filtered hybrid, medians, load
@@ -580,11 +584,8 @@ class SearchEngine:
     def _keyword(self, query: Query, depth: int, filters: Filters) -> list[tuple[int, float]]:
         words = self.common_terms.prune(query.keyword_terms)
         if self.stored is not None:
-            # Twice as deep: a passage removed since the last merge is still in its
-            # segment's postings, and is dropped here.
-            rows = self.stored.keyword(words, TITLE_WEIGHT, 2 * depth, self._keep(filters))
-            live = self._existing([item for item, _ in rows])
-            return [(item, -bm25 / (1.0 - bm25)) for item, bm25 in rows if item in live][:depth]
+            rows = self.stored.keyword(words, TITLE_WEIGHT, depth, self._keep(filters))
+            return [(item, -bm25 / (1.0 - bm25)) for item, bm25 in rows]
         match = fts_query(words)
         if match is None:
             return []
@@ -635,14 +636,6 @@ class SearchEngine:
             excluded = ~keep(rowids)
             cosines[excluded] = closest[excluded] = -np.inf
         return rowids, cosines, closest
-
-    def _existing(self, items: list[int]) -> set[int]:
-        """Which of `items` are still rows of `items`."""
-        if not items:
-            return set()
-        with self._lock:
-            return {r[0] for r in self.conn.execute(
-                f"select item from items where item in ({', '.join('?' * len(items))})", items)}
 
     def _nearest(self, vector: np.ndarray, count: int, filters: Filters) -> list[int]:
         """Candidate rowids from the stored index: the graph's nearest, or every allowed

@@ -12,16 +12,21 @@ keep, and the engine reads, this instead:
 - keyword: one row per (term, segment) holding the segment positions of the items with
   that Porter stem, and its count in the title and in the text; a query reads only its
   terms' rows and scores bm25 with numpy, as FTS5 does (same k1, b, idf, title weight,
-  length over both columns). A segment is read on demand: nothing is held in memory but
-  its item ids and lengths. bm25s was the library to use, but it holds the whole matrix in
-  memory (about 0.5 GB at a million passages) and cannot add documents without
-  re-indexing them all; the rows here are written by the same transaction that writes the
-  items, so an ingest adds a segment and a killed one leaves nothing behind.
+  length over both columns). A term's postings are read on demand and then kept, with
+  each posting's bm25 term-frequency factor, up to POSTINGS_CACHE_BYTES (the least
+  recently used dropped first): the query words' rows and their arithmetic were 2.6 ms
+  of a warm query at 100k items, 0.75 ms kept (medians of 40 questions, in turn, load 9;
+  1.8 and 0.73 ms in another run). bm25s was the library to use, but it holds the
+  whole matrix in memory (about 0.5 GB at a million passages) and cannot add documents
+  without re-indexing them all; the rows here are written by the same transaction that
+  writes the items, so an ingest adds a segment and a killed one leaves nothing behind.
 - vectors: a usearch HNSW graph per segment over int8-quantised vectors (a quarter of
   float32's memory), searched for candidates; every candidate's cosine is then computed
   from its stored float32 vector, so the scores and the blend are those of the exhaustive
   scan, and only whether a passage is found can differ (recall at 10 ≥ 0.99 measured,
-  bench/scale.py).
+  bench/scale.py). Scoring the candidates with the graph's own int8 vectors instead would
+  read nothing, but their cosines were off by up to 0.011 at 100k items (0.008 at the
+  median of 40 questions' worst), enough to reorder a top ten: not kept.
 
 Segments are merged as a binary counter (the newest two whenever the older is at most
 twice the newer), so a database of n items holds O(log n) of them and each item is
@@ -34,7 +39,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,6 +49,7 @@ import numpy as np
 
 from kb.embeddings import DTYPE
 from kb.query import stem
+from kb.vocabulary import ITEM_KINDS
 
 # Past this many items the stored index is kept and used. Not calibrated: at the current
 # 300 items both paths give the same ranking and the small-size budgets hold with FTS5 and
@@ -52,6 +60,10 @@ K1, B = 1.2, 0.75      # FTS5's bm25 constants (fts5_aux.c)
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 128
+# The keyword postings kept in memory after their first read, in bytes (12 a posting: its
+# position and its bm25 factor). The 100k database's whole index is 82 MB that way; at a
+# million items the cap held the searching process's peak at 927 MB (851 MB before).
+POSTINGS_CACHE_BYTES = 128 * 2**20
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -233,6 +245,7 @@ class _Segment:
     graph: object          # usearch Index over the segment's vectors, keyed by item rowid
     blob: bytes            # the stored graph the index is a view of (no second copy)
     norm: np.ndarray | None = None  # bm25's length normalisation of each item, once per file
+    dead: np.ndarray | None = None  # positions of items removed since the segment was written
 
 
 class StoredIndex:
@@ -240,6 +253,9 @@ class StoredIndex:
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
+        self._cache: OrderedDict[tuple[str, float], tuple] = OrderedDict()
+        self._cache_bytes = 0
+        self._cache_lock = threading.Lock()
         self.segments = [
             _Segment(segment, np.frombuffer(items, np.int64), np.frombuffer(lengths, np.uint32),
                      _restore(graph, view=True), graph)
@@ -250,6 +266,35 @@ class StoredIndex:
         average = total / self.documents if self.documents else 1.0
         for segment in self.segments:
             segment.norm = K1 * (1 - B + B * segment.lengths / average)
+        self._find_dead()
+        # The records' own vectors (every kind of item but the passages of documents: a
+        # few hundred) are asked for by every query, the lessons closest by their parts
+        # being scored whole: held here, they were a third of the float32 vectors a hybrid
+        # query read at 100k items.
+        records = [kind for kind in ITEM_KINDS if kind != "passage"]
+        self._held = dict(conn.execute(
+            "select items.item, embeddings.vector from items join embeddings on "
+            "embeddings.kind = items.kind and embeddings.id = items.id "
+            f"where items.kind in ({', '.join('?' * len(records))})", records))
+        # Not read through a memory map (`pragma mmap_size`): that took a warm hybrid
+        # query's own CPU time at 100k items from 7.6 to 6.6 ms, but every page it touched
+        # stayed in the process's resident memory, 64 KB at a time (the kernel maps the
+        # neighbours of a page faulted in): at a million items 1.9 GB after 200 queries,
+        # against 0.96 GB without.
+
+    def _find_dead(self) -> None:
+        """Mark the items removed since their segment was written (a merge drops them), so
+        that no query has to ask which of its hits still exist. Every item is in a segment
+        (each writer indexes what it wrote), so when the counts agree none is dead: one
+        count at load (30 ms at a million items, warm), and a full read only otherwise."""
+        (live,) = self._conn.execute("select count(*) from items").fetchone()
+        for segment in self.segments:
+            segment.dead = np.empty(0, dtype=np.int64)
+        if live == self.documents:
+            return
+        items = np.fromiter((r[0] for r in self._conn.execute("select item from items")), np.int64)
+        for segment in self.segments:
+            segment.dead = np.flatnonzero(~np.isin(segment.items, items))
 
     def frequencies(self) -> dict[str, int]:
         """How many items hold each term (items removed since the last merge included)."""
@@ -270,39 +315,93 @@ class StoredIndex:
         stems = list(dict.fromkeys(phrases))
         if not stems or not self.documents:
             return []
-        rows: dict[str, list[tuple]] = {}
-        sql = (f"select term, segment, positions, title, text from search_postings "
-               f"where term in ({', '.join('?' * len(stems))})")
-        for term, segment, positions, title, text in self._conn.execute(sql, stems):
-            rows.setdefault(term, []).append((segment, positions, title, text))
-        idf = {}
-        for term, found in rows.items():
-            hits = sum(len(p) // 4 for _, p, _, _ in found)
+        by_segment: dict[int, list[tuple[float, np.ndarray, np.ndarray]]] = {}
+        for term, (hits, found) in self._postings(stems, title_weight).items():
             value = np.log((self.documents - hits + 0.5) / (hits + 0.5))
-            idf[term] = (value if value > 0 else 1e-6) * phrases.count(term)
+            weight = (value if value > 0 else 1e-6) * phrases.count(term)
+            for segment, at, factor in found:
+                by_segment.setdefault(segment, []).append((weight, at, factor))
         best: list[tuple[int, float]] = []
-        by_segment: dict[int, list[tuple]] = {}
-        for term, found in rows.items():
-            for segment, positions, title, text in found:
-                by_segment.setdefault(segment, []).append((idf[term], positions, title, text))
         for segment in self.segments:
             parts = by_segment.get(segment.segment)
             if not parts:
                 continue
             scores = np.zeros(len(segment.items))
-            for weight, positions, title, text in parts:
-                at = np.frombuffer(positions, np.int32)
-                freq = (title_weight * np.frombuffer(title, np.uint16)
-                        + np.frombuffer(text, np.uint16))
-                scores[at] += weight * freq * (K1 + 1) / (freq + segment.norm[at])
-            matched = np.flatnonzero(scores)
-            if keep is not None:
-                matched = matched[keep(segment.items[matched])]
+            for weight, at, factor in parts:
+                scores[at] += weight * factor
+            scores[segment.dead] = 0.0
+            matched = self._matched(segment, scores, [at for _, at, _ in parts], depth, keep)
             if len(matched) > depth:
                 matched = matched[np.argpartition(-scores[matched], depth - 1)[:depth]]
             best += [(int(segment.items[i]), -float(scores[i])) for i in matched]
         best.sort(key=lambda r: (r[1], r[0]))
         return best[:depth]
+
+    @staticmethod
+    def _matched(segment: _Segment, scores: np.ndarray, found: list[np.ndarray], depth: int,
+                 keep) -> np.ndarray:
+        """Positions of the segment's items that hold a query term and pass `keep`: with no
+        filter, at least the best `depth` of them. Those are drawn from the terms' postings
+        (an item holding k of the terms appears k times, so the best depth × terms entries
+        hold the best depth items), not found by scanning every item's score: at 100k
+        items that scan (`flatnonzero`) cost about 1 ms a query."""
+        if keep is None:
+            at = np.concatenate(found) if len(found) > 1 else found[0]
+            wanted = depth * len(found)
+            if len(at) > wanted:
+                at = at[np.argpartition(-scores[at], wanted - 1)[:wanted]]
+            matched = np.unique(at)
+            return matched[scores[matched] > 0]  # not the removed ones
+        matched = np.flatnonzero(scores)
+        return matched[keep(segment.items[matched])]
+
+    def _postings(self, stems: list[str], title_weight: float
+                  ) -> dict[str, tuple[int, list[tuple[int, np.ndarray, np.ndarray]]]]:
+        """Each stem's (items holding it, [(segment, positions, bm25 term-frequency factor)]),
+        read from its rows once and then kept (up to POSTINGS_CACHE_BYTES): a term's
+        factor, (k1 + 1) tf / (tf + k1 (1 - b + b len / avg len)), depends only on the file,
+        so a query scores by one multiply-add per posting."""
+        out, missing = {}, []
+        with self._cache_lock:
+            for term in stems:
+                cached = self._cache.get((term, title_weight))
+                if cached is None:
+                    missing.append(term)
+                else:
+                    self._cache.move_to_end((term, title_weight))
+                    out[term] = cached
+        if not missing:
+            return out
+        segments = {s.segment: s for s in self.segments}
+        read: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+        sql = (f"select term, segment, positions, title, text from search_postings "
+               f"where term in ({', '.join('?' * len(missing))})")
+        for term, number, positions, title, text in self._conn.execute(sql, missing):
+            segment = segments.get(number)
+            if segment is None:
+                continue
+            at = np.frombuffer(positions, np.int32)
+            freq = title_weight * np.frombuffer(title, np.uint16) + np.frombuffer(text, np.uint16)
+            read.setdefault(term, []).append((number, at, freq * (K1 + 1) / (freq + segment.norm[at])))
+        for term, found in read.items():
+            out[term] = (sum(len(at) for _, at, _ in found), found)
+            self._hold((term, title_weight), out[term])
+        return out
+
+    def _hold(self, key: tuple[str, float], entry: tuple) -> None:
+        """Keep a term's postings, dropping those used least recently beyond the cap (so a
+        long-lived engine keeps the terms its users ask for, not the first ones asked)."""
+        size = sum(at.nbytes + factor.nbytes for _, at, factor in entry[1])
+        if size > POSTINGS_CACHE_BYTES:
+            return
+        with self._cache_lock:
+            if key in self._cache:
+                return
+            self._cache[key] = entry
+            self._cache_bytes += size
+            while self._cache_bytes > POSTINGS_CACHE_BYTES:
+                _, (_, dropped) = self._cache.popitem(last=False)
+                self._cache_bytes -= sum(at.nbytes + factor.nbytes for _, at, factor in dropped)
 
     def nearest(self, vector: np.ndarray, count: int, keep=None) -> list[int]:
         """Item rowids of about the `count` nearest vectors (approximate), filtered by
@@ -340,7 +439,8 @@ class StoredIndex:
         if not len(rowids):
             return rowids, np.empty((0, dimensions), np.float32)
         ids = rowids.tolist()
-        found = _stored_vectors(self._conn, ids)
+        found = {i: self._held[i] for i in ids if i in self._held}
+        found.update(_stored_vectors(self._conn, [i for i in ids if i not in found]))
         rowids = np.array([i for i in ids if i in found], dtype=np.int64)
         return rowids, np.frombuffer(b"".join(found[i] for i in rowids.tolist()),
                                      dtype=DTYPE).reshape(-1, dimensions)

@@ -103,6 +103,64 @@ def test_a_filter_leaving_many_items_applies_before_ranking(engines, monkeypatch
             assert len({h.id for h in ours} & {h.id for h in theirs}) >= 9
 
 
+@pytest.mark.parametrize("cache_bytes", [segments.POSTINGS_CACHE_BYTES, 0])
+def test_passages_removed_since_their_segment_never_crowd_out_the_hits(
+        padded, embedder, tmp_path, monkeypatch, cache_bytes):
+    """Removed passages stay in their segment's postings until a merge: the engine knows
+    which (read once per file), so a word whose best passages were all removed still gets
+    its full page of live ones, FTS5's. Dropping them after ranking (as before) gave an
+    empty page once more than twice a page's depth had gone. The same ranking with the
+    postings kept in memory and read afresh every time."""
+    from ingest.ingester import Ingester
+
+    monkeypatch.setattr(segments, "POSTINGS_CACHE_BYTES", cache_bytes)
+    db = tmp_path / "lessons.db"
+    shutil.copy(padded, db)
+    strong, weak = tmp_path / "strong.md", tmp_path / "weak.md"
+    strong.write_text("".join(f"# Board {n}\n\nThe wombat wombat wombat board met.\n\n"
+                              for n in range(130)))
+    weak.write_text("".join(f"# Meeting {n}\n\nA wombat was seen near the car park of the "
+                            f"clinic on day {n} of the consultation.\n\n" for n in range(15)))
+    data = tmp_path / "data"
+    data.mkdir()
+    ingester = Ingester(db, data, embedder=embedder)
+    assert not ingester.ingest([strong, weak], case="dudley").failed
+    assert not ingester.remove([strong]).failed
+    ingester.close()
+    stored, exact = (SearchEngine(db, embedder=embedder) for _ in range(2))
+    exact._stored_present = False
+    assert stored.stored is not None
+    with sqlite3.connect(db) as conn:
+        (indexed,) = conn.execute("select sum(size) from search_segments").fetchone()
+        (items,) = conn.execute("select count(*) from items").fetchone()
+    assert indexed >= items + 130  # the removed passages are still in a segment
+    for _ in range(2):  # the second time from the postings kept in memory, if any
+        ours = stored.search("wombat", mode="keyword", limit=10).hits
+        theirs = exact.search("wombat", mode="keyword", limit=10).hits
+        assert [h.id for h in ours] == [h.id for h in theirs] and len(ours) == 10
+        assert all("car park" in h.text for h in ours)
+    hybrid = stored.search("wombat board", mode="hybrid", limit=10).hits
+    assert len(hybrid) == 10 and not any("wombat wombat" in h.text for h in hybrid)
+    assert stored.stored._cache_bytes <= cache_bytes
+
+
+def test_kept_postings_drop_the_least_recently_used_past_the_cap(padded, monkeypatch):
+    def size(index, term):
+        ((_, found),) = index._postings([term], 4.0).values()
+        return sum(at.nbytes + factor.nbytes for _, at, factor in found)
+
+    with sqlite3.connect(padded) as conn:
+        sizes = {t: size(segments.StoredIndex(conn), t) for t in ("contract", "board", "care")}
+        cap = max(sizes["contract"] + sizes["board"], sizes["contract"] + sizes["care"])
+        assert cap < sum(sizes.values())
+        monkeypatch.setattr(segments, "POSTINGS_CACHE_BYTES", cap)
+        index = segments.StoredIndex(conn)
+        for term in ("contract", "board", "contract", "care"):
+            index._postings([term], 4.0)
+        assert [term for term, _ in index._cache] == ["contract", "care"]
+        assert index._cache_bytes == sizes["contract"] + sizes["care"] <= cap
+
+
 @pytest.mark.slow
 def test_the_model_loads_after_the_stored_index(padded):
     """A keyword search reads the stored index (usearch) before the model is loaded, as
