@@ -102,6 +102,15 @@ def relevance(mode: str, cosine: float, keyword: float, part: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
+def relative_to_best(keyword: dict[int, float]) -> dict[int, float]:
+    """Hybrid's keyword side: each keyword hit's bm25 (the keyword score is x / (1 + x)
+    of -bm25) over the best of the query's hits, so that the best keyword hit reads 1
+    whatever the query's words (see the module's docstring)."""
+    strength = {item: score / (1.0 - score) for item, score in keyword.items()}
+    best = max(strength.values(), default=0.0)
+    return {item: x / best for item, x in strength.items()} if best > 0 else keyword
+
+
 def band(score: float) -> str:
     return "strong" if score >= STRONG else "fair" if score >= FAIR else "weak"
 
