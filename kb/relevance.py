@@ -62,22 +62,23 @@ then shifted so that at most 5% of the public and at most 5% of the lay tune que
 flagged (separately, so that neither voice pays for the other). bench/calibrate.py cross-
 validates the same fit (five folds, twenty shuffles) on the tune questions.
 
-Measured (bench/calibrate.py, the int8 all-MiniLM-L6-v2, 152 lessons), flagged shares:
+Measured (bench/calibrate.py, the int8 all-MiniLM-L6-v2, 152 lessons with 898 curated
+questions, 201 lay tune questions), flagged shares:
 
-    hybrid     cross-validated on tune: in-scope 4.2%, out-of-scope 63.9%
-               tune: public 3.2% (124), lay 2.8% (36), out-of-scope 63.6% (55)
-               held out: in-scope 6.0% (50), lay 3.7% (54), out-of-scope 90.9% (55)
-    semantic   cross-validated 4.2% / 64.6%; tune 4.8%, 0.0% / 65.5%;
-               held out 4.0%, 1.9% / 89.1%
-    keyword    cross-validated 3.8% / 50.1%; tune 4.8%, 0.0% / 52.7%;
-               held out 6.0%, 1.9% / 72.7%
+    hybrid     cross-validated on tune: in-scope 3.2%, out-of-scope 60.5%
+               tune: public 4.8% (124), lay 3.0% (201), out-of-scope 63.6% (55)
+               held out: in-scope 8.0% (50), lay 3.7% (54), out-of-scope 92.7% (55)
+    semantic   cross-validated 2.3% / 63.6%; tune 4.8%, 1.0% / 65.5%;
+               held out 6.0%, 1.9% / 94.5%
+    keyword    cross-validated 2.3% / 48.7%; tune 4.8%, 1.0% / 54.5%;
+               held out 6.0%, 1.9% / 80.0%
 
-Main's boundary before this one, as its docstring quoted it, held out: hybrid 4.0%, 1.9% /
-69.1%; semantic 4.0%, 1.9% / 49.1%; keyword 8.0%, 1.9% / 69.1%. The held-out figures were
-printed once, after the design was frozen on the tune questions: hybrid meets the issue's
-90% of out-of-scope questions flagged, and misses its 5% of in-scope ones on the held-out
-paraphrases by one question (3 of 50; 5 of the 104 held-out in-scope questions, 4.8%, with
-the lay ones).
+Held out, printed once after the design above was frozen (bench/calibrate.py --held-out,
+bench/retrieval.py), against main's (the blend fitted on the public questions alone, 36 lay
+tune questions, 790 curated ones): hybrid hit@1 on the held-out lay questions 0.796 (main
+0.741), hit@3 0.926 (0.907); on the held-out paraphrases 0.880 (0.760); on the public
+questions 0.798 (0.815, fitted on them); MRR@10 public 0.857. Flagged held out: out of scope
+92.7% (90.9%), in-scope paraphrases 8.0% (6.0%: 4 of 50 against 3), lay 3.7% (3.7%).
 
 Main's three signals alone, fitted and shifted the same way, cross-validate at 4.0% /
 39.5% on the same tune questions (hybrid); with the anchors 4.1% / 60.3%, with unknown
@@ -103,10 +104,10 @@ from typing import NamedTuple
 
 # -- calibrated: bench/calibrate.py --write ----------------------------------------------
 # (intercept, weight on cosine, on keyword score, on closest part) per mode
-CURVES: dict[str, tuple[float, float, float, float]] = {'hybrid': (-11.353, 5.484, 5.711, 5.006), 'semantic': (-6.475, 5.276, 0.0, 2.841), 'keyword': (-25.09, 0.0, 25.676, 0.0)}
+CURVES: dict[str, tuple[float, float, float, float]] = {'hybrid': (-11.354, 5.494, 5.687, 5.027), 'semantic': (-6.475, 5.276, 0.0, 2.841), 'keyword': (-25.09, 0.0, 25.676, 0.0)}
 # (intercept, weight on each of Signals: best cosine, top hits' coverage of the
 # query, best lesson part's cosine, best out-of-scope topic's cosine, unknown name)
-ANSWERED: dict[str, tuple[float, ...]] = {'hybrid': (-1.209, -0.583, 5.949, 4.452, -6.722, -3.351), 'semantic': (-0.482, -0.703, 6.178, 4.501, -7.145, -3.372), 'keyword': (-2.745, 0.0, 8.488, 0.0, 0.0, -2.851)}
+ANSWERED: dict[str, tuple[float, ...]] = {'hybrid': (-1.252, -0.594, 5.98, 4.513, -6.693, -3.25), 'semantic': (-0.492, -0.693, 6.179, 4.49, -7.118, -3.379), 'keyword': (-2.745, 0.0, 8.486, 0.0, 0.0, -2.851)}
 # the best out-of-scope topic's cosine read where a database has no anchors
 NO_ANCHORS: dict[str, float] = {'hybrid': 0.388, 'semantic': 0.357, 'keyword': 0.0}
 # the lowest scores of a strong and of a fair match
