@@ -23,6 +23,12 @@ it was not shipped; it is commit 196a9db. Ranking a lesson by a mix of its parts
 lesson, recommendation, closest and mean question, second closest part) rather than its
 closest part did not help either (public 0.802, lay tune 0.866, pseudo-queries 0.661).
 
+The lay-voice questions of the lay2 curator (108 more, on 94 lessons with a close sibling),
+measured with and without them on the same 202 lay tune questions (bench/ranking.py,
+bench/calibrate.py): lay tune hit@1 cross-validated 0.844 → 0.822 with this blend, 0.854
+→ 0.861 with the relative listwise one; the answered decision as before (cross-validated
+in-scope 3.1% → 3.1%, out-of-scope 60.8% → 60.3%, relative blend).
+
 A query is answered when it lies on the right side of a linear boundary in five signals
 (`Signals`, read by SearchEngine.answer_signals):
   - the best cosine of any record with the query;
