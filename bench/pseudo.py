@@ -1,0 +1,84 @@
+"""Pseudo-queries: each curated question of data/cases as a query for its own lesson.
+
+The curated questions (several per lesson, lay-voice ones among them) are hundreds of
+labelled questions that are not a query set. Each is asked with itself left out of what the
+engine searches: its part vector is dropped, and the lesson's whole text is embedded and
+keyword-indexed without it (a TEMP FTS5 table shadows items_fts on the engine's
+connection). Used by bench/ranking.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from bench.evaluate import Question
+from kb import config
+from kb.casefiles import read_corpus
+from kb.items import lesson_text
+
+CACHE = Path(tempfile.gettempdir()) / "lessons-pseudo-queries"
+
+
+def pseudo_queries(engine, data_dir: Path | None = None) -> Iterator[Question]:
+    """Each curated question, yielded while the engine searches its lesson without it
+    (the engine's in-memory index: a database below kb.segments.MIN_ITEMS items)."""
+    from kb.search import _Parts
+
+    lessons = [lesson for case in read_corpus(data_dir or config.data_dir()).cases
+               for lesson in case.lessons]
+    asked = [(lesson, n, question) for lesson in lessons
+             for n, question in enumerate(lesson.questions, start=1)]
+    texts = [lesson_text(lesson.model_copy(update={"questions": [
+        q for m, q in enumerate(lesson.questions, start=1) if m != n]}))
+        for lesson, n, _ in asked]
+    vectors = _embedded(engine, texts)
+    item_of = dict(engine.conn.execute("select id, item from items where kind = 'lesson'"))
+    index, parts = engine.index, engine.parts
+    names = np.array(parts.names, dtype=object)
+    conn = engine.conn
+    conn.execute("create virtual table temp.items_fts using fts5(title, text, tokenize='porter')")
+    conn.execute("insert into temp.items_fts(rowid, title, text) "
+                 "select item, title, text from main.items")
+    try:
+        print(f"{len(asked)} pseudo-queries: ", end="", flush=True)
+        for count, ((lesson, n, question), text, vector) in enumerate(zip(asked, texts, vectors)):
+            if count % 100 == 0:
+                print(count, end=" ", flush=True)
+            item = item_of[lesson.id]
+            row = int(np.searchsorted(index.rowids, item))
+            keep = ~((parts.items == item) & (names == f"question-{n}"))
+            index.matrix[row], saved = vector, index.matrix[row].copy()
+            engine._parts = _Parts(items=parts.items[keep], names=list(names[keep]),
+                                   vectors=parts.vectors[keep])
+            index.part_rows = np.searchsorted(index.rowids, engine._parts.items)
+            conn.execute("update temp.items_fts set text = ? where rowid = ?", [text, item])
+            try:
+                yield Question(q=question, answers=frozenset({lesson.id}), style="pseudo")
+            finally:
+                conn.execute("update temp.items_fts set text = (select text from main.items "
+                             "where item = ?) where rowid = ?", [item, item])
+                index.matrix[row] = saved
+                engine._parts = parts
+                index.part_rows = np.searchsorted(index.rowids, parts.items)
+        print("done", flush=True)
+    finally:
+        conn.execute("drop table temp.items_fts")
+
+
+def _embedded(engine, texts: list[str]) -> np.ndarray:
+    """The texts' vectors, kept between runs (keyed by the texts and the model)."""
+    CACHE.mkdir(exist_ok=True)
+    model = engine.meta.get("model") or ""
+    key = hashlib.sha256("\x00".join([model, *texts]).encode()).hexdigest()[:16]
+    path = CACHE / f"{key}.npy"
+    if path.exists():
+        return np.load(path)
+    print(f"embedding {len(texts)} lesson texts, each without one of its questions", flush=True)
+    vectors = engine.load_embedder().encode(texts)
+    np.save(path, vectors)
+    return vectors
