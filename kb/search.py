@@ -52,13 +52,9 @@ __all__ = ["MODES", "MAX_QUERY_CHARS", "Filters", "Hit", "Results", "SearchEngin
 
 MODES = ("hybrid", "semantic", "keyword")
 TITLE_WEIGHT = 4.0  # bm25 weight of an item's title against its text
-# Vector candidates fetched from the stored index (kb/segments.py) per query, at least (a
-# search ranks max(50, 5 × limit) items): with the HNSW graph's expansion of 128, recall at
-# 10 of the exhaustive ranking was 0.99 at 100k items with 30, 50 or 100 (the miss is the
-# graph's) and 1.0 at 1M with 50 or 100, and 50 gave the same hits and scores as 100 on the
-# 40 questions at 100k while reading half as many float32 vectors after the model
-# (bench/scale.py's recall; main-thread CPU 7.6 → 7.3 ms a query, in turn, load 4).
-NEAREST = 50
+# Vector candidates fetched from the stored index (kb/segments.py) per query, at least: with
+# the HNSW graph's expansion of 128, recall at 10 of the exhaustive ranking ≥ 0.99.
+NEAREST = 100
 # A filter that leaves at most this many items is ranked exactly over them: reading their
 # float32 vectors costs less than searching the graph ever deeper for allowed neighbours.
 # Measured at 100k items (bench/scale.py --switch-over, filtered hybrid, medians, load
