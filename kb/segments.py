@@ -237,6 +237,11 @@ def _stored_vectors(conn: sqlite3.Connection, ids: list[int]) -> dict[int, bytes
 
 
 # -- reading ---------------------------------------------------------------------------
+def _nbytes(found: list[tuple[int, np.ndarray, np.ndarray]]) -> int:
+    """The memory a term's kept postings take (POSTINGS_CACHE_BYTES counts it)."""
+    return sum(at.nbytes + factor.nbytes for _, at, factor in found)
+
+
 @dataclass
 class _Segment:
     segment: int
@@ -391,7 +396,7 @@ class StoredIndex:
     def _hold(self, key: tuple[str, float], entry: tuple) -> None:
         """Keep a term's postings, dropping those used least recently beyond the cap (so a
         long-lived engine keeps the terms its users ask for, not the first ones asked)."""
-        size = sum(at.nbytes + factor.nbytes for _, at, factor in entry[1])
+        size = _nbytes(entry[1])
         if size > POSTINGS_CACHE_BYTES:
             return
         with self._cache_lock:
@@ -401,7 +406,7 @@ class StoredIndex:
             self._cache_bytes += size
             while self._cache_bytes > POSTINGS_CACHE_BYTES:
                 _, (_, dropped) = self._cache.popitem(last=False)
-                self._cache_bytes -= sum(at.nbytes + factor.nbytes for _, at, factor in dropped)
+                self._cache_bytes -= _nbytes(dropped)
 
     def nearest(self, vector: np.ndarray, count: int, keep=None) -> list[int]:
         """Item rowids of about the `count` nearest vectors (approximate), filtered by
