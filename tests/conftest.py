@@ -24,9 +24,26 @@ BUILT_WITH = [config.PROJECT_ROOT / name for name in ("pyproject.toml", "require
 
 @pytest.fixture(scope="session")
 def embedder():
+    """The packaged model, loaded once per test process, its batches memoised.
+
+    Many tests embed the same batches (the query sets, the records' words and plan signs,
+    the fixtures' plans): each batch is embedded once and its vectors handed out again.
+    The key is the whole batch, so every vector is bit for bit what the model gives for
+    that batch (padding in a batch moves the last bits of a vector)."""
     from kb.embeddings import load_embedder
 
-    return load_embedder()
+    loaded = load_embedder()
+    encode_batch = loaded._encode_batch
+    memo: dict[tuple[str, ...], object] = {}
+
+    def memoised(texts: list[str]):
+        key = tuple(texts)
+        if key not in memo:
+            memo[key] = encode_batch(texts)
+        return memo[key].copy()
+
+    loaded._encode_batch = memoised
+    return loaded
 
 
 def _tree_files(root: Path) -> list[Path]:
@@ -89,12 +106,16 @@ def built_db(pytestconfig, tmp_path_factory) -> Path:
     return cached_build(pytestconfig, tmp_path_factory, DATA, "built-db")
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def session_model(monkeypatch, embedder):
     """The packaged model, loaded once for the session, wherever `kb` would load it (the
-    modules that imported `load_embedder` by name too): for tests/kb_in_process.py."""
+    modules that imported `load_embedder` by name too): for tests/kb_in_process.py, the
+    browser's plugin run in-process and every engine a test opens. Loading it costs about
+    a CPU second each time; a test that loads a model of its own passes `model_dir`, or
+    sets $LESSONS_MODEL, and gets a fresh one."""
     from ingest import build, ingester
     from kb import embeddings
+    from web import model
 
     load = embeddings.load_embedder
 
@@ -103,7 +124,7 @@ def session_model(monkeypatch, embedder):
             return embedder
         return load(model_dir)
 
-    for module in (embeddings, build, ingester):
+    for module in (embeddings, build, ingester, model):
         monkeypatch.setattr(module, "load_embedder", loaded)
 
 

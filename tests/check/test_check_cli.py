@@ -22,8 +22,6 @@ VAT = "uc-vat-llp-unfunded"
 # Where each format puts the LLP of section 5: by heading, page, slide or paragraph.
 VAT_PLACE = {"md": 'section "5. The proposed provider"', "docx": 'section "5. The proposed provider"',
              "html": 'section "5. The proposed provider"', "pdf": "page 5", "pptx": "slide 5"}
-pytestmark = pytest.mark.usefixtures("session_model")
-
 
 def kb(*args, stdin: bytes | None = None):
     return kb_in_process.kb("check", *args, input=stdin, check=False)

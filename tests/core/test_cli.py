@@ -18,8 +18,6 @@ from kb.stats import collect
 from tests.kb_in_process import kb
 
 KB = [sys.executable, "-m", "kb.cli"]
-pytestmark = pytest.mark.usefixtures("session_model")
-
 
 def test_search_prints_ranked_hits_with_case_and_source(built_db):
     out = kb("search", "--db", str(built_db), "VAT risk of LLP", "--limit", "3").stdout

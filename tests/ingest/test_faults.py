@@ -23,8 +23,6 @@ from tests import kb_in_process
 
 KB = [sys.executable, "-m", "kb.cli"]
 KILLED_AT = Path(__file__).with_name("killed_at.py")
-pytestmark = pytest.mark.usefixtures("session_model")
-
 
 def kb(*args, db, data=None, check_exit=None, env=None):
     options = ["--db", str(db)] + (["--data", str(data)] if data else [])

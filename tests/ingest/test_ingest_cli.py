@@ -22,8 +22,6 @@ from ingest_checks import assert_consistent, count, rows
 from ingest_samples import generated_doc, write
 from tests import kb_in_process
 
-pytestmark = pytest.mark.usefixtures("session_model")
-
 
 def kb(*args, db, data=None, check_exit=None):
     options = ["--db", str(db)] + (["--data", str(data)] if data else [])
