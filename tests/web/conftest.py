@@ -1,21 +1,41 @@
-"""Fixtures for the web tests: one real `kb serve` per session over the session's built
-database, handed to tests only once semantic search is ready (so that results do not
-depend on how fast the model loaded), and a real headless Chromium. Tests that need a
-server of their own (a rebuild, a missing database) start one with
-`liveserver.running_server`.
+"""Fixtures for the web tests: the site in-process over the session's built database, one
+real `kb serve` per session over it for what only a server shows, each handed to tests
+only once semantic search is ready (so that results do not depend on how fast the model
+loaded), and a real headless Chromium. Tests that need a server of their own (a rebuild,
+a missing database) start one with `liveserver.running_server`.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
-from liveserver import running_server, wait_for_semantic
+from liveserver import InProcess, running_server, wait_for_semantic
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def site(built_db, embedder) -> InProcess:
+    """The site over the session's database, in-process (liveserver.InProcess), handed to
+    tests once its model (the session's) is loaded, as `server` is."""
+    from web import model
+    from web.server import create
+    from web.site import site_for
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model, "load_embedder", lambda: embedder)
+        datasette = create(built_db)  # starts loading the model in a thread
+        engine = site_for(datasette).engine
+        deadline = time.monotonic() + 60
+        while not engine.embedder_ready:
+            assert time.monotonic() < deadline, "the site's model never loaded"
+            time.sleep(0.01)
+    return InProcess(datasette)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
 """A real `kb serve` process for tests and benchmarks: started as a user starts it
-(`kb serve --db … --port 0`: the command picks a free loopback port and prints its URL)."""
+(`kb serve --db … --port 0`: the command picks a free loopback port and prints its URL);
+and the same site in-process, for tests that need no server."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -23,19 +25,41 @@ class ServerError(RuntimeError):
     pass
 
 
+class Served:
+    """What the tests ask of the site: a page, a post, a search's JSON."""
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        raise NotImplementedError
+
+    def search(self, **params) -> dict:
+        response = self.get("/-/search.json", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+class InProcess(Served):
+    """The site as `kb serve` builds it (`web.server.create`: the same Datasette, plugin,
+    metadata and ASGI wrappers), asked through Datasette's in-process client: no process,
+    port or second model load, for the tests that a real server shows nothing more in."""
+
+    def __init__(self, datasette):
+        self.datasette = datasette
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return asyncio.run(self.datasette.client.get(path, **kwargs))
+
+    def post(self, path: str, **kwargs) -> httpx.Response:
+        return asyncio.run(self.datasette.client.post(path, **kwargs))
+
+
 @dataclass
-class Server:
+class Server(Served):
     url: str
     process: subprocess.Popen
     log: Path
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         return httpx.get(self.url.rstrip("/") + path, timeout=30, **kwargs)
-
-    def search(self, **params) -> dict:
-        response = self.get("/-/search.json", params=params)
-        assert response.status_code == 200, response.text
-        return response.json()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

@@ -4,7 +4,6 @@ is checked against the database with SQL written here, not with the code under t
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sqlite3
@@ -17,20 +16,19 @@ from kb.briefing import briefing_markdown
 from kb.catalog import Catalog
 from kb.vocabulary import STAGES
 from web import plugin_name
+from liveserver import InProcess
 
 VAT = "uc-vat-llp-unfunded"
 RAW_LIST = re.compile(r'\[\s*"|\[\]')  # a JSON list as Datasette shows it raw
 
 
-class Pages:
-    def __init__(self, db):
-        from web.server import create
-
-        self.datasette = create(db)
+class Pages(InProcess):
+    def __init__(self, site: InProcess, db):
+        super().__init__(site.datasette)
         self.db = db
 
     def get(self, path: str, **params):
-        return asyncio.run(self.datasette.client.get(path, params=params or None))
+        return super().get(path, params=params or None)
 
     def html(self, path: str, **params) -> str:
         response = self.get(path, **params)
@@ -42,8 +40,8 @@ class Pages:
 
 
 @pytest.fixture(scope="module")
-def pages(built_db):
-    return Pages(built_db)
+def pages(site, built_db):
+    return Pages(site, built_db)
 
 
 def readable(html: str) -> str:

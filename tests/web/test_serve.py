@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timezone
 
 import httpx
+import pytest
 from datasette.utils import parse_metadata
 from ruamel.yaml import YAML
 
@@ -206,7 +207,7 @@ def test_no_writes_through_sql_canned_queries_or_posts(server, built_db):
     assert database["is_mutable"] is True
 
 
-def test_serving_continues_across_a_rebuild(tmp_path, built_db, data_copy, session_model):
+def test_serving_continues_across_a_rebuild(tmp_path, built_db, data_copy):
     db = tmp_path / "lessons.db"
     shutil.copy(built_db, db)
     case_file = data_copy / "cases" / "uniting-care.yaml"
@@ -250,6 +251,7 @@ def _open_files(pid: int) -> list[str]:
     return targets
 
 
+@pytest.mark.slow  # a real process embeds a database from nothing
 def test_serve_builds_the_database_when_it_is_missing(tmp_path, data_copy):
     # One lesson is enough, and quick to embed (a build embeds every record, word, plan sign
     # and out-of-scope topic): keep uniting-care's VAT lesson, without its links to others.
