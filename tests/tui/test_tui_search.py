@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -53,6 +54,25 @@ async def test_results_follow_the_typing(make_app):
         assert all(hit.kind == "lesson" for hit in rows(app))
         assert rows(app)[0].id != "uc-vat-llp-unfunded"
         assert app.screen.query_one(SearchStatus).results.query == "GP engagement"
+
+
+async def test_typing_runs_one_search_once_the_keys_pause(make_app):
+    """The debounce: a search for what was typed once the keys pause, not one per key (the
+    other tests start the pending search at once, tui_pilot.settle)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        searches, typed = screen._generation, "GP engagement"
+        await pilot.press(*typed)
+        await asyncio.wait([screen._debounce._task])
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # One search here; more only if the machine stalled between two keys for longer than
+        # the delay, never one a key.
+        assert 1 <= screen._generation - searches < len(typed) // 2
+        assert screen.query_one(SearchStatus).results.query == "GP engagement"
 
 
 async def test_keyword_results_while_the_model_loads_then_hybrid(make_app, embedder):
