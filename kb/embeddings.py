@@ -231,8 +231,8 @@ def model_name(model_dir: Path | None) -> str:
 
 
 def export_dir_for(model_dir: Path) -> Path:
-    weights = [p for p in sorted(model_dir.iterdir()) if p.suffix in {".safetensors", ".bin"}]
-    stamp = "|".join([str(model_dir.resolve())] + [f"{p.name}:{p.stat().st_size}" for p in weights])
+    stamp = "|".join([str(model_dir.resolve())]
+                     + [f"{p.name}:{p.stat().st_size}" for p in _weights(model_dir)])
     key = hashlib.sha1(stamp.encode()).hexdigest()[:12]
     return config.cache_dir() / "onnx" / f"{model_name(model_dir)}-{key}"
 
@@ -265,8 +265,24 @@ def load_embedder(model_dir: Path | None = None) -> Embedder:
         return packaged_embedder()
     target = export_dir_for(model_dir)
     if not (target / SETTINGS_FILE).exists():
+        check_complete(model_dir)
         export_onnx(model_dir, target)
     return Embedder.from_export(target)
+
+
+def check_complete(model_dir: Path) -> None:
+    """ModelError in one sentence when `model_dir` lacks what an export reads (weights and
+    tokenizer.json): told at once, not after the seconds it takes to import torch."""
+    missing = [name for name, present in (
+        ("weights (*.safetensors or *.bin)", _weights(model_dir)),
+        ("tokenizer.json", (model_dir / "tokenizer.json").exists())) if not present]
+    if missing:
+        raise ModelError(f"The model at {model_dir} is not complete: it has no "
+                         f"{' and no '.join(missing)}; download the whole model directory.")
+
+
+def _weights(model_dir: Path) -> list[Path]:
+    return [p for p in sorted(model_dir.iterdir()) if p.suffix in {".safetensors", ".bin"}]
 
 
 def export_onnx(model_dir: Path, target: Path) -> Path:

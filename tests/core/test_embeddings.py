@@ -68,12 +68,24 @@ def test_a_sentence_transformers_directory_is_exported_on_first_use(embedder):
 def test_a_model_directory_without_the_models_extra_is_one_clear_sentence(tmp_path, monkeypatch):
     model_dir = tmp_path / "my-model"
     model_dir.mkdir()
-    (model_dir / "config.json").write_text("{}")
+    for name in ("config.json", "tokenizer.json", "model.safetensors"):
+        (model_dir / name).write_text("{}")
     monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setitem(sys.modules, "torch", None)  # as if the extra were not installed
     with pytest.raises(ModelError, match=r"pip install .*'\.\[models\]'") as error:
         load_embedder(model_dir)
     assert str(error.value).count(". ") == 0 and str(error.value).endswith(".")
+
+
+def test_an_incomplete_model_directory_is_refused_before_torch_is_imported(tmp_path, monkeypatch):
+    model_dir = tmp_path / "half-downloaded"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}")
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setitem(sys.modules, "torch", None)  # importing it would be the extra's error
+    with pytest.raises(ModelError, match=r"is not complete: it has no weights .* and no "
+                                         r"tokenizer\.json; download the whole model"):
+        load_embedder(model_dir)
 
 
 def test_a_damaged_model_file_is_refused_before_it_runs(tmp_path, monkeypatch):
@@ -92,6 +104,7 @@ def test_a_damaged_model_file_is_refused_before_it_runs(tmp_path, monkeypatch):
         packaged_embedder()
 
 
+@pytest.mark.slow  # loads and optimises the model four times
 def test_the_optimised_copy_gives_the_files_own_vectors(embedder, tmp_path, monkeypatch):
     """The packaged model runs from its copy optimised once in the cache; the file itself
     (optimised at load, as where the cache cannot be written) gives the same vectors."""
