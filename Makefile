@@ -53,11 +53,12 @@ test: test-setup
 	@test -x $(CHROMIUM) || echo "make test: no Chromium at $(CHROMIUM), so the browser tests will be SKIPPED (install it with: apt-get install chromium)."
 	$(BIN)/python -m pytest $(XDIST)
 
-# The quick run for developers, to run often: everything but the browser (Chromium) tests
-# and the slow ones (killed processes, hostile files, fresh virtual environments, embedding
-# everything again). `make test` runs them all.
+# The quick run for developers, to run often: everything but the browser (Chromium) tests,
+# the slow ones (killed processes, hostile files, fresh virtual environments, a database
+# embedded from nothing, the model loaded anew) and the quality floors over whole
+# evaluation sets (bench/ reports the same figures). `make test` runs them all.
 check: test-setup
-	$(BIN)/python -m pytest -q $(XDIST) -m "not slow and not browser"
+	$(BIN)/python -m pytest -q $(XDIST) -m "not slow and not browser and not quality"
 
 serve: db
 	$(BIN)/kb serve

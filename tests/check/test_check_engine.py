@@ -110,6 +110,7 @@ def test_a_lesson_of_the_plans_stage_it_is_silent_on_is_a_gap_with_no_place(engi
         i.lesson.id for i in silent if i.lesson.stage == "award-assurance"}
 
 
+@pytest.mark.quality
 @pytest.mark.parametrize("split, floors", [
     # (red-flag+gap precision, recall), (covered precision, recall): below what
     # bench/check.py measured at calibration (kb/check_calibration.py), as a guard.

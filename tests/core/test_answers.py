@@ -25,6 +25,7 @@ def flagged(engine, queries) -> float:
 
 
 # -- saying when nothing answers -------------------------------------------------------
+@pytest.mark.quality
 @pytest.mark.parametrize("files, ceiling", [
     (query_files(), 0.05), ([LAY_TUNE], 0.05),
     (query_files(HOLDOUT_DIR), 0.06)])
@@ -38,6 +39,7 @@ def test_in_scope_questions_are_answered(engine, files, ceiling):
     assert flagged(engine, load_queries(files)) <= ceiling
 
 
+@pytest.mark.quality
 @pytest.mark.parametrize("name, floor", [("tune.yaml", 0.55), ("holdout.yaml", 0.85)])
 def test_out_of_scope_questions_are_flagged(engine, name, floor):
     """The issue asks for 90%. With the out-of-scope anchors and unknown names

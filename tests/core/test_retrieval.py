@@ -33,6 +33,7 @@ def test_every_answer_id_exists(built_db):
     assert not missing
 
 
+@pytest.mark.quality
 def test_hybrid_meets_the_thresholds(scores):
     hybrid = scores["hybrid"]
     misses = [f"{s.rank}: {s.query.q}" for s in hybrid if not s.rank or s.rank > 3]
@@ -40,12 +41,14 @@ def test_hybrid_meets_the_thresholds(scores):
     assert mrr(hybrid) >= 0.85
 
 
+@pytest.mark.quality
 def test_hybrid_is_at_least_as_good_as_either_mode(scores):
     for mode in ("semantic", "keyword"):
         assert hit_at(scores["hybrid"], 3) >= hit_at(scores[mode], 3)
         assert mrr(scores["hybrid"]) >= mrr(scores[mode])
 
 
+@pytest.mark.quality
 def test_lay_tune_questions_rank_their_lesson_first(engine):
     """Hybrid hit@1 on the lay tune questions (tests/queries/lay/tune.yaml): 0.851 with the
     keyword side relative to the query's best hit and the listwise blend (kb/relevance.py),

@@ -141,6 +141,7 @@ def test_a_sentence_about_no_theme_in_particular_gets_none(tagger, text):
     assert tag.themes == () and tag.stage in STAGES
 
 
+@pytest.mark.quality
 def test_the_calibrated_tags_are_more_precise_on_held_out_sentences(tagger):
     """tests/ingest/themes.yaml, split holdout (never tuned on): before calibration 0.31
     of the tags were right (bench/themes.py); the calibrated tagger must stay well above."""

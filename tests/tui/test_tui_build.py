@@ -15,6 +15,7 @@ from tui_pilot import DATA, SIZE, plain, search, settle
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.mark.slow  # embeds a database from nothing
 async def test_no_database_offers_to_build_it_then_searches(make_app, tmp_path):
     db = tmp_path / "lessons.db"
     app = make_app(db)
