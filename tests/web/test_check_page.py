@@ -85,8 +85,8 @@ def test_nothing_is_stored(site, built_db):
 
 
 @pytest.mark.browser
-def test_paste_a_plan_and_see_the_vat_red_flag_first(page, site):
-    page.goto(site.url + "-/check")
+def test_paste_a_plan_and_see_the_vat_red_flag_first(page, server):
+    page.goto(server.url + "-/check")
     page.locator("#kb-plan").fill(PLAN.read_text())
     page.locator("#kb-check").click()
     page.wait_for_selector("#kb-summary")
