@@ -155,3 +155,17 @@ def data_copy(tmp_path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA, target, ignore=shutil.ignore_patterns("*.db", ".*"))
     return target
+
+
+# The areas in the order the two test processes take them (pytest-xdist, --dist loadfile,
+# hands out files in collection order): the TUI's pilot and the web's servers first, many
+# quick files last, so that neither process is left finishing a long file alone.
+AREAS_FIRST = ("tui", "web", "ingest", "check", "core", "data")
+
+
+def pytest_collection_modifyitems(items):
+    def area(item) -> int:
+        name = Path(str(item.path)).relative_to(config.PROJECT_ROOT / "tests").parts[0]
+        return AREAS_FIRST.index(name) if name in AREAS_FIRST else len(AREAS_FIRST)
+
+    items.sort(key=area)  # stable: each file's tests keep their order
