@@ -265,20 +265,8 @@ def load_embedder(model_dir: Path | None = None) -> Embedder:
         return packaged_embedder()
     target = export_dir_for(model_dir)
     if not (target / SETTINGS_FILE).exists():
-        check_complete(model_dir)
         export_onnx(model_dir, target)
     return Embedder.from_export(target)
-
-
-def check_complete(model_dir: Path) -> None:
-    """ModelError in one sentence when `model_dir` lacks what an export reads (weights and
-    tokenizer.json): told at once, not after the seconds it takes to import torch."""
-    missing = [name for name, present in (
-        ("weights (*.safetensors or *.bin)", _weights(model_dir)),
-        ("tokenizer.json", (model_dir / "tokenizer.json").exists())) if not present]
-    if missing:
-        raise ModelError(f"The model at {model_dir} is not complete: it has no "
-                         f"{' and no '.join(missing)}; download the whole model directory.")
 
 
 def _weights(model_dir: Path) -> list[Path]:
@@ -289,7 +277,15 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     """Export the transformer of a sentence-transformers model to ONNX (needs torch, once).
 
     Written to a temporary directory and renamed into place, so a concurrent process never
-    sees half an export."""
+    sees half an export. A directory without the files an export reads (weights,
+    tokenizer.json) is refused first, in one sentence, not after the seconds it takes to
+    import torch."""
+    missing = [name for name, present in (
+        ("weights (*.safetensors or *.bin)", _weights(model_dir)),
+        ("tokenizer.json", (model_dir / "tokenizer.json").exists())) if not present]
+    if missing:
+        raise ModelError(f"The model at {model_dir} is not complete: it has no "
+                         f"{' and no '.join(missing)}; download the whole model directory.")
     try:
         import torch
         from sentence_transformers import SentenceTransformer
