@@ -106,8 +106,8 @@ def built_db(pytestconfig, tmp_path_factory) -> Path:
     return cached_build(pytestconfig, tmp_path_factory, DATA, "built-db")
 
 
-@pytest.fixture(autouse=True)
-def session_model(monkeypatch, embedder):
+@pytest.fixture(scope="session", autouse=True)
+def session_model(embedder):
     """The packaged model, loaded once for the session, wherever `kb` would load it (the
     modules that imported `load_embedder` by name too): for tests/kb_in_process.py, the
     browser's plugin run in-process and every engine a test opens. Loading it costs about
@@ -124,8 +124,10 @@ def session_model(monkeypatch, embedder):
             return embedder
         return load(model_dir)
 
-    for module in (embeddings, build, ingester, model):
-        monkeypatch.setattr(module, "load_embedder", loaded)
+    with pytest.MonkeyPatch.context() as patch:  # for the session: before any fixture loads
+        for module in (embeddings, build, ingester, model):
+            patch.setattr(module, "load_embedder", loaded)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ a missing database) start one with `liveserver.running_server`.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -20,21 +19,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="session")
-def site(built_db, embedder) -> InProcess:
+def site(built_db) -> InProcess:
     """The site over the session's database, in-process (liveserver.InProcess), handed to
-    tests once its model (the session's) is loaded, as `server` is."""
-    from web import model
+    tests once its model (the session's: tests/conftest.py's session_model) is loaded, as
+    `server` is."""
     from web.server import create
     from web.site import site_for
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(model, "load_embedder", lambda: embedder)
-        datasette = create(built_db)  # starts loading the model in a thread
-        engine = site_for(datasette).engine
-        deadline = time.monotonic() + 60
-        while not engine.embedder_ready:
-            assert time.monotonic() < deadline, "the site's model never loaded"
-            time.sleep(0.01)
+    datasette = create(built_db)  # starts loading the model in a thread
+    site_for(datasette).engine.load_embedder()  # shares that load, then it is ready
     return InProcess(datasette)
 
 
