@@ -6,8 +6,9 @@ Tune data: the public in-scope query sets (tests/queries/*.yaml), the lay tune q
 (tests/queries/lay/tune.yaml) and tests/queries/out-of-scope/tune.yaml. Held out:
 tests/queries/holdout/*.yaml and tests/queries/out-of-scope/holdout.yaml, read and printed
 only with --held-out, once a design is frozen. Per mode it fits
-  1. the blend of the mode's scores (cosine, keyword score, closest lesson part's cosine;
-     semantic has no keyword score, keyword only that). Hybrid: linear weights fitted
+  1. the blend of the mode's scores (cosine, keyword score, closest lesson part's cosine,
+     and in hybrid the two word features, coverage and distinct; semantic has no keyword
+     score, keyword only that). Hybrid: linear weights fitted
      listwise (bench/ranking.py's `listwise`) on the public questions, the lay tune
      questions and the pseudo-queries (each curated question for its own lesson, left out
      of the index: bench/pseudo.py), each set weighing the same; semantic: convex weights
@@ -56,6 +57,8 @@ BAND_PRECISION = (0.5, 0.25)
 SIGNALS = {"hybrid": [0, 1, 2, 3, 4], "semantic": [0, 1, 2, 3, 4], "keyword": [1, 4]}
 FOLDS, SHUFFLES = 5, 20
 IN_SCOPE_TUNE = ("public", "lay tune")
+# What a candidate is scored from (kb.search.Ranked's fields, in kb.relevance.CURVES' order).
+FEATURES = ("cosine", "keyword", "part", "coverage", "distinct")
 
 
 def main() -> None:
@@ -83,12 +86,12 @@ def main() -> None:
                               for q in pseudo_queries(engine)]
             fitted = ("public", "lay tune", "pseudo")
             rows = [rows for name in fitted for _, rows in data[name]]
-            weight = tuple(listwise([np.array([c[1:4] for c in r]).reshape(-1, 3) for r in rows],
+            weight = tuple(listwise([np.array([c[1:6] for c in r]).reshape(-1, 5) for r in rows],
                                     [np.array([c[0] for c in r], dtype=bool) for r in rows],
                                     [name for name in fitted for _ in data[name]]))
         else:
             weight = max(_grid(mode), key=lambda w: _mrr(data["public"], w))
-        print(f"blend weights (cosine, keyword, part): {_rounded(*weight)}")
+        print(f"blend weights ({', '.join(FEATURES)}): {_rounded(*weight)}")
         for name in data:
             if "out-of-scope" not in name:
                 print(f"  {name:24} hit@1 {_mrr(data[name], weight, 1):.3f}  "
@@ -99,7 +102,7 @@ def main() -> None:
         intercept, slope = _logistic(np.array([[_blend(c, weight)] for c in shown]),
                                      np.array([c[0] for c in shown]))
         curves[mode] = _rounded(intercept, *(slope * w for w in weight))
-        print(f"relevance curve (intercept, cosine, keyword, part): {curves[mode]}")
+        print(f"relevance curve (intercept, {', '.join(FEATURES)}): {curves[mode]}")
         if mode == "hybrid":  # the default mode sets the bands for the one scale
             scores = np.array([intercept + slope * _blend(c, weight) for c in shown])
             scores = 1 / (1 + np.exp(-scores))
@@ -136,21 +139,22 @@ def main() -> None:
 
 
 def _candidates(engine, query, mode, depth: int = DEPTH):
-    """The parsed query, and (is an answer, cosine, keyword score, part cosine, Ranked) of
-    every candidate the mode ranks."""
+    """The parsed query, and (is an answer, *FEATURES, Ranked) of every candidate the mode
+    ranks."""
     parsed = engine.prepare(query.q, mode)
     rows = engine.rank(parsed, mode, depth)
     ids = dict(engine.conn.execute(
         f"select item, id from items where item in ({', '.join('?' * len(rows))})",
         [r.item for r in rows])) if rows else {}
-    return parsed, [(ids[r.item] in query.answers, r.cosine, r.keyword, r.part, r) for r in rows]
+    return parsed, [(ids[r.item] in query.answers, *(getattr(r, f) for f in FEATURES), r)
+                    for r in rows]
 
 
 def _signals(engine, mode, parsed, rows, weight) -> list[float]:
     """As SearchEngine reads them (answer_signals), over the candidates ranked by this blend."""
     if not rows:
         return [0.0] * len(relevance.Signals._fields)
-    ranked: list[Ranked] = [c[4] for c in sorted(rows, key=lambda c: -_blend(c, weight))]
+    ranked: list[Ranked] = [c[-1] for c in sorted(rows, key=lambda c: -_blend(c, weight))]
     return [float(v) for v in engine.answer_signals(parsed, mode, ranked)]
 
 
@@ -222,17 +226,17 @@ def _rounded(*values) -> tuple[float, ...]:
     return tuple(round(float(v), 3) for v in values)
 
 
-def _grid(mode: str) -> list[tuple[float, float, float]]:
-    """Convex weights on (cosine, keyword, part) that the mode may use (hybrid's are
-    fitted listwise instead)."""
+def _grid(mode: str) -> list[tuple[float, ...]]:
+    """Convex weights on FEATURES that the mode may use: cosine and part for semantic,
+    keyword alone for keyword (hybrid's are fitted listwise instead)."""
     steps = np.round(np.linspace(0, 1, 21), 2)
     if mode == "keyword":
-        return [(0.0, 1.0, 0.0)]
-    return [(float(w), 0.0, float(round(1 - w, 2))) for w in steps]
+        return [(0.0, 1.0, 0.0, 0.0, 0.0)]
+    return [(float(w), 0.0, float(round(1 - w, 2)), 0.0, 0.0) for w in steps]
 
 
 def _blend(candidate, weight) -> float:
-    return weight[0] * candidate[1] + weight[1] * candidate[2] + weight[2] * candidate[3]
+    return sum(w * x for w, x in zip(weight, candidate[1:1 + len(FEATURES)]))
 
 
 def _mrr(data, weight, depth: int = 10) -> float:
@@ -255,8 +259,9 @@ def _write(curves, answered, no_anchors, bands) -> None:
     path = Path(relevance.__file__)
     text = path.read_text()
     block = ("# -- calibrated: bench/calibrate.py --write " + "-" * 46 + "\n"
-             "# (intercept, weight on cosine, on keyword score, on closest part) per mode\n"
-             f"CURVES: dict[str, tuple[float, float, float, float]] = {curves!r}\n"
+             "# (intercept, weight on cosine, on keyword score, on closest part, on coverage, on\n"
+             "# distinct) per mode\n"
+             f"CURVES: dict[str, tuple[float, ...]] = {curves!r}\n"
              "# (intercept, weight on each of Signals: best cosine, top hits' coverage of the\n"
              "# query, best lesson part's cosine, best out-of-scope topic's cosine, unknown name)\n"
              f"ANSWERED: dict[str, tuple[float, ...]] = {answered!r}\n"

@@ -57,6 +57,7 @@ def pseudo_queries(engine, data_dir: Path | None = None) -> Iterator[Question]:
                                    vectors=parts.vectors[keep])
             index.part_rows = np.searchsorted(index.rowids, engine._parts.items)
             conn.execute("update temp.items_fts set text = ? where rowid = ?", [text, item])
+            engine._holding.clear()  # which items hold a word, read from the shadow
             try:
                 yield Question(q=question, answers=frozenset({lesson.id}), style="pseudo")
             finally:
@@ -68,6 +69,7 @@ def pseudo_queries(engine, data_dir: Path | None = None) -> Iterator[Question]:
         print("done", flush=True)
     finally:
         conn.execute("drop table temp.items_fts")
+        engine._holding.clear()
 
 
 def _embedded(engine, texts: list[str]) -> np.ndarray:

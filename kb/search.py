@@ -63,6 +63,11 @@ NEAREST = 100
 # the items left, the graph's with the share it must skip, so at a million items the
 # crossover should sit higher (about √10 times, not measured).
 EXACT_FILTERED = 5_000
+# Hybrid's "distinct" word feature (`_word_features`) contrasts a candidate with this many
+# others, those closest in meaning to the query.
+CONTRAST = 5
+# Words whose holders (`SearchEngine.holding`) are kept between queries: at most this many.
+HOLDERS_KEPT = 256
 # Where a query's vector is computed while the engine reads keyword postings and vectors
 # (SearchEngine._start_vector): a few, so that searches of several threads (Datasette's,
 # the TUI's) are not queued behind one another.
@@ -76,6 +81,8 @@ class Ranked(NamedTuple):
     cosine: float
     keyword: float
     part: float  # cosine of its closest lesson part (its own cosine when it has none)
+    coverage: float = 0.0  # share of the query's words it holds (hybrid: `_word_features`)
+    distinct: float = 0.0  # share it holds that none of the other closest items does
 
 
 @dataclass
@@ -247,6 +254,7 @@ class SearchEngine:
         self._cases: dict[str, str] | None = None
         self._last_vector: tuple[str, Future] | None = None
         self._frequencies: dict[str, int] = {}
+        self._holding: dict[str, np.ndarray] = {}
         self._stored_frequencies: dict[str, int] | None = None
 
     def refresh(self) -> bool:
@@ -441,14 +449,11 @@ class SearchEngine:
         words = [w for w in query.words if len(w) > 1]
         if not words or not items:
             return 0.0
-        with self._lock:
-            texts = [t for (t,) in self.conn.execute(
-                "select title || ' ' || text from items where item in "
-                f"({', '.join('?' * len(items))})", items)]
         documents = self.common_terms.documents
-        weight = {w: math.log((documents + 1) / (self.documents_with(w) + 0.5)) for w in words}
-        total = sum(weight.values()) or 1.0
-        return max(sum(weight[w] for w in matching_words(words, text)) / total for text in texts)
+        weight = np.array([math.log((documents + 1) / (self.documents_with(w) + 0.5))
+                           for w in words])
+        held = self.holding(words, np.array(items, dtype=np.int64))
+        return float((held @ weight).max() / (weight.sum() or 1.0))
 
     def prepare(self, text: str, mode: str) -> Query:
         """The parsed query and, for the model, the record words nearest to words no record
@@ -502,17 +507,65 @@ class SearchEngine:
             rows = set(np.argpartition(-cosines, top - 1)[:top].tolist())
             rows.update(np.argpartition(-closest, top - 1)[:top].tolist())
             rows.update(np.searchsorted(rowids, list(keyword)).tolist())
+            rows = np.array([row for row in rows if np.isfinite(cosines[row])], dtype=np.int64)
+            coverage, distinct = (self._word_features(query, rowids[rows], closest[rows])
+                                  if mode == "hybrid" else (np.zeros(len(rows)),) * 2)
             scored = []
-            for row in rows:
+            for row, covered, alone in zip(rows.tolist(), coverage.tolist(), distinct.tolist()):
                 cosine, part = float(cosines[row]), float(closest[row])
-                if not np.isfinite(cosine):
-                    continue
                 item = int(rowids[row])
                 kw = keyword.get(item, 0.0)
-                scored.append(Ranked(item, relevance.relevance(mode, cosine, kw, part),
-                                     cosine, kw, part))
+                scored.append(Ranked(item, relevance.relevance(mode, cosine, kw, part, covered, alone),
+                                     cosine, kw, part, covered, alone))
         scored.sort(key=lambda r: (-r.score, r.item))
         return scored[:depth]
+
+    def _word_features(self, query: Query, items: np.ndarray,
+                       closest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Hybrid's two word features per candidate (kb/relevance.py): coverage, the share of
+        the query's words (as typed or corrected, not expansions) that the item holds, and
+        distinct, the share it holds that none of the CONTRAST other candidates closest in
+        meaning (`closest`: cosine of the item or its closest part) holds. The keyword side
+        scores how well an item matches the words; these say whether it holds the rest of
+        the question, and the words that tell it apart from its near siblings."""
+        words = [w for w in query.words if len(w) > 1]
+        if not words or not len(items):
+            return np.zeros(len(items)), np.zeros(len(items))
+        held = self.holding(words, items)
+        first = np.argsort(-closest, kind="stable")[:CONTRAST]
+        counts = held[first].sum(axis=0)
+        others = np.broadcast_to(counts, held.shape).copy()
+        others[first] -= held[first]
+        return held.mean(axis=1), (held & (others == 0)).mean(axis=1)
+
+    def holding(self, words: list[str], items: np.ndarray) -> np.ndarray:
+        """(items, words) booleans: which of the `words` each item holds, as the keyword
+        index holds them (Porter stems, title or text): from each word's FTS5 doclist, or
+        from the stored index's postings (kb/segments.py)."""
+        held = np.zeros((len(items), len(words)), dtype=bool)
+        for column, word in enumerate(words):
+            holders = self._holders(word)
+            if len(holders):
+                at = np.minimum(np.searchsorted(holders, items), len(holders) - 1)
+                held[:, column] = holders[at] == items
+        return held
+
+    def _holders(self, word: str) -> np.ndarray:
+        """The rowids of the items holding `word`, ascending; the last HOLDERS_KEPT words'
+        are kept (a query's ranking and its answered decision ask for the same words)."""
+        with self._lock:
+            holders = self._holding.get(word)
+            if holders is None:
+                if self.stored is not None:
+                    holders = np.sort(self.stored.holding(word, TITLE_WEIGHT))
+                else:
+                    holders = np.fromiter((r[0] for r in self.conn.execute(
+                        "select rowid from items_fts where items_fts match ? order by rowid",
+                        [fts_query([word])])), np.int64)
+                if len(self._holding) >= HOLDERS_KEPT:
+                    self._holding.clear()
+                self._holding[word] = holders
+            return holders
 
     @property
     def common_terms(self) -> CommonTerms:

@@ -342,6 +342,21 @@ class StoredIndex:
         best.sort(key=lambda r: (r[1], r[0]))
         return best[:depth]
 
+    def holding(self, word: str, title_weight: float) -> np.ndarray:
+        """The rowids of the items that hold `word` (every term FTS5 would store for it),
+        from the postings the keyword side reads and keeps (with its `title_weight`, so
+        that they are read and kept once)."""
+        stems = list(dict.fromkeys(tokens(word)))
+        found = self._postings(stems, title_weight)
+        segments = {s.segment: s for s in self.segments}
+        holders = None
+        for term in stems:
+            _, postings = found.get(term, (0, []))
+            items = np.concatenate([segments[number].items[at] for number, at, _ in postings]
+                                   or [np.empty(0, np.int64)])
+            holders = items if holders is None else np.intersect1d(holders, items)
+        return holders if holders is not None else np.empty(0, np.int64)
+
     @staticmethod
     def _matched(segment: _Segment, scores: np.ndarray, found: list[np.ndarray], depth: int,
                  keep) -> np.ndarray:

@@ -68,6 +68,17 @@ def test_the_stored_index_ranks_as_fts5_and_the_exact_scan(engines, mode):
         assert firsts == len(questions) and kept / total >= 0.98
 
 
+def test_the_stored_index_says_which_items_hold_a_word_as_fts5_does(engines):
+    """Hybrid's word features (kb/search.py's `holding`) read the stored postings at scale
+    and FTS5's doclists below it: the same items hold the same words, stems and all."""
+    stored, exact = engines
+    items = exact.index.rowids
+    words = ["partners", "commissioned", "vat", "board", "art", "wombat"]
+    held = stored.holding(words, items)
+    assert (held == exact.holding(words, items)).all()
+    assert held[:, :4].any(axis=0).all() and not held[:, 5].any()
+
+
 def test_filters_apply_before_ranking(engines):
     stored, exact = engines
     filters = Filters.of(kind="lesson", case="dudley")
