@@ -86,7 +86,9 @@ def main() -> None:
                               for q in pseudo_queries(engine)]
             fitted = ("public", "lay tune", "pseudo")
             rows = [rows for name in fitted for _, rows in data[name]]
-            weight = tuple(listwise([np.array([c[1:6] for c in r]).reshape(-1, 5) for r in rows],
+            width = len(FEATURES)
+            weight = tuple(listwise([np.array([c[1:1 + width] for c in r]).reshape(-1, width)
+                                     for r in rows],
                                     [np.array([c[0] for c in r], dtype=bool) for r in rows],
                                     [name for name in fitted for _ in data[name]]))
         else:

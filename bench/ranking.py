@@ -68,7 +68,6 @@ both ranking sets and on out-of-scope flagging (kb/relevance.py).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,11 +161,13 @@ DESIGNS = {  # name: (features, fit, L2 penalty of a listwise fit)
     "listwise, all tune (cosine, relative, part, coverage, distinct by rank)":
         (("cosine", "relative", "part", "coverage", "distinct by rank"), "listwise", PENALTY),
     "listwise, all tune (cosine, relative, part, both by idf)":
-        (("cosine", "relative", "part", "coverage by idf", "distinct by idf"), "listwise", PENALTY),
+        (("cosine", "relative", "part", "coverage by idf", "distinct by idf"), "listwise",
+         PENALTY),
     "listwise, all tune (cosine, relative, part, coverage, distinct, hub)":
         (("cosine", "relative", "part", "coverage", "distinct", "hub"), "listwise", PENALTY),
 }
-HUB = 10  # "hub": the mean of a record's this many highest cosines with other lessons' questions
+# "hub": the mean of a record's this many highest cosines with other lessons' questions
+HUB = 10
 
 
 def main() -> None:
@@ -217,10 +218,9 @@ def _candidates(engine, name, question, group, hub) -> Candidates:
         f"select item, id from items where item in ({', '.join('?' * len(ranked))})",
         [r.item for r in ranked]))
     lessons, profile = part_profile(engine.parts, engine._vector(parsed))
-    asked = [w for w in parsed.words if len(w) > 1]
+    asked = parsed.counted_words
     held = engine.holding(asked, np.array([r.item for r in ranked], dtype=np.int64))
-    documents = engine.common_terms.documents
-    idf = np.array([math.log((documents + 1) / (engine.documents_with(w) + 0.5)) for w in asked])
+    idf = engine.idf(asked)
     idf /= idf.sum() or 1.0
     closest = np.argsort([-r.part for r in ranked], kind="stable")[:CONTRAST]
     rows = []

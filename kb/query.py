@@ -114,6 +114,13 @@ class Query:
                      (*self.expansions, *more))
 
     @property
+    def counted_words(self) -> list[str]:
+        """The words a record can be said to hold: two letters or more (the "s" of "CCG's"
+        is not a word, as the why line's kb.search.matching_words has it). Coverage and
+        hybrid's word features count these."""
+        return [w for w in self.words if len(w) > 1]
+
+    @property
     def keyword_terms(self) -> list[str]:
         """The words and every expansion's words, each once."""
         extra = [t for e in self.expansions for t in terms(" ".join(e.terms))]

@@ -446,14 +446,18 @@ class SearchEngine:
         """The largest share of the query's words (weighted by idf) that one of `items`
         holds, compared as stems: low when the hits share only common words with the
         question, or none of its rare ones."""
-        words = [w for w in query.words if len(w) > 1]
+        words = query.counted_words
         if not words or not items:
             return 0.0
-        documents = self.common_terms.documents
-        weight = np.array([math.log((documents + 1) / (self.documents_with(w) + 0.5))
-                           for w in words])
+        weight = self.idf(words)
         held = self.holding(words, np.array(items, dtype=np.int64))
         return float((held @ weight).max() / (weight.sum() or 1.0))
+
+    def idf(self, words: list[str]) -> np.ndarray:
+        """Each word's inverse document frequency (by its stem), as coverage weighs it."""
+        documents = self.common_terms.documents
+        return np.array([math.log((documents + 1) / (self.documents_with(w) + 0.5))
+                         for w in words])
 
     def prepare(self, text: str, mode: str) -> Query:
         """The parsed query and, for the model, the record words nearest to words no record
@@ -515,8 +519,8 @@ class SearchEngine:
                 cosine, part = float(cosines[row]), float(closest[row])
                 item = int(rowids[row])
                 kw = keyword.get(item, 0.0)
-                scored.append(Ranked(item, relevance.relevance(mode, cosine, kw, part, covered, alone),
-                                     cosine, kw, part, covered, alone))
+                features = (cosine, kw, part, covered, alone)
+                scored.append(Ranked(item, relevance.relevance(mode, *features), *features))
         scored.sort(key=lambda r: (-r.score, r.item))
         return scored[:depth]
 
@@ -528,7 +532,7 @@ class SearchEngine:
         meaning (`closest`: cosine of the item or its closest part) holds. The keyword side
         scores how well an item matches the words; these say whether it holds the rest of
         the question, and the words that tell it apart from its near siblings."""
-        words = [w for w in query.words if len(w) > 1]
+        words = query.counted_words
         if not words or not len(items):
             return np.zeros(len(items)), np.zeros(len(items))
         held = self.holding(words, items)
@@ -557,7 +561,7 @@ class SearchEngine:
             holders = self._holding.get(word)
             if holders is None:
                 if self.stored is not None:
-                    holders = np.sort(self.stored.holding(word, TITLE_WEIGHT))
+                    holders = self.stored.holding(word, TITLE_WEIGHT)
                 else:
                     holders = np.fromiter((r[0] for r in self.conn.execute(
                         "select rowid from items_fts where items_fts match ? order by rowid",

@@ -266,6 +266,7 @@ class StoredIndex:
                      _restore(graph, view=True), graph)
             for segment, items, lengths, graph in conn.execute(
                 "select segment, items, lengths, graph from search_segments order by segment")]
+        self._by_number = {s.segment: s for s in self.segments}
         self.documents = sum(len(s.items) for s in self.segments)
         total = sum(int(s.lengths.sum(dtype=np.int64)) for s in self.segments)
         average = total / self.documents if self.documents else 1.0
@@ -344,18 +345,18 @@ class StoredIndex:
 
     def holding(self, word: str, title_weight: float) -> np.ndarray:
         """The rowids of the items that hold `word` (every term FTS5 would store for it),
-        from the postings the keyword side reads and keeps (with its `title_weight`, so
-        that they are read and kept once)."""
+        ascending, from the postings the keyword side reads and keeps (with its
+        `title_weight`, so that they are read and kept once)."""
         stems = list(dict.fromkeys(tokens(word)))
         found = self._postings(stems, title_weight)
-        segments = {s.segment: s for s in self.segments}
+        if not stems or len(found) < len(stems):  # a term no item holds
+            return np.empty(0, np.int64)
         holders = None
-        for term in stems:
-            _, postings = found.get(term, (0, []))
-            items = np.concatenate([segments[number].items[at] for number, at, _ in postings]
-                                   or [np.empty(0, np.int64)])
+        for _, postings in found.values():
+            items = np.concatenate([self._by_number[number].items[at]
+                                    for number, at, _ in postings])
             holders = items if holders is None else np.intersect1d(holders, items)
-        return holders if holders is not None else np.empty(0, np.int64)
+        return np.sort(holders)
 
     @staticmethod
     def _matched(segment: _Segment, scores: np.ndarray, found: list[np.ndarray], depth: int,
@@ -392,12 +393,11 @@ class StoredIndex:
                     out[term] = cached
         if not missing:
             return out
-        segments = {s.segment: s for s in self.segments}
         read: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {}
         sql = (f"select term, segment, positions, title, text from search_postings "
                f"where term in ({', '.join('?' * len(missing))})")
         for term, number, positions, title, text in self._conn.execute(sql, missing):
-            segment = segments.get(number)
+            segment = self._by_number.get(number)
             if segment is None:
                 continue
             at = np.frombuffer(positions, np.int32)
