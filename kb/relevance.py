@@ -134,8 +134,9 @@ model or data); it prints the tune figures quoted here, and with --held-out the 
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
+
+import numpy as np
 
 # -- calibrated: bench/calibrate.py --write ----------------------------------------------
 # (intercept, weight on cosine, on keyword score, on closest part, on coverage, on
@@ -158,16 +159,15 @@ NOT_ANSWERED = "Nothing in the knowledge base answers this closely. Nearest reco
 BANDS = ("strong", "fair", "weak")
 
 
-def relevance(mode: str, cosine: float, keyword: float, part: float,
-              coverage: float = 0.0, distinct: float = 0.0) -> float:
+def relevance(mode: str, cosine, keyword, part, coverage=0.0, distinct=0.0):
     """From the hit's cosine with the query, its keyword score, its closest part's cosine
     (kb/items.py: lesson parts) and, in hybrid, its two word features (the share of the
     query's words it holds, and of those no close sibling holds), the chance that it
-    answers the query."""
+    answers the query: numbers, or arrays of them for many hits at once."""
     intercept, *weights = CURVES[mode]
     features = (cosine, keyword, part, coverage, distinct)
     z = intercept + sum(w * x for w, x in zip(weights, features))
-    return 1.0 / (1.0 + math.exp(-z))
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def relative_to_best(keyword: dict[int, float]) -> dict[int, float]:

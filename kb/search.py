@@ -501,8 +501,9 @@ class SearchEngine:
         if mode == "hybrid":
             keyword = relevance.relative_to_best(keyword)
         if mode == "keyword":
-            scored = [Ranked(item, relevance.relevance(mode, 0.0, kw, 0.0), 0.0, kw, 0.0)
-                      for item, kw in keyword.items()]
+            items = np.fromiter(keyword, np.int64, len(keyword))
+            kw = np.fromiter(keyword.values(), np.float64, len(keyword))
+            cosine = part = coverage = distinct = np.zeros(len(items))
         else:
             rowids, cosines, closest = self._cosines(query, filters, depth, list(keyword))
             if not len(rowids):
@@ -511,16 +512,18 @@ class SearchEngine:
             rows = set(np.argpartition(-cosines, top - 1)[:top].tolist())
             rows.update(np.argpartition(-closest, top - 1)[:top].tolist())
             rows.update(np.searchsorted(rowids, list(keyword)).tolist())
-            rows = np.array([row for row in rows if np.isfinite(cosines[row])], dtype=np.int64)
-            coverage, distinct = (self._word_features(query, rowids[rows], closest[rows])
-                                  if mode == "hybrid" else (np.zeros(len(rows)),) * 2)
-            scored = []
-            for row, covered, alone in zip(rows.tolist(), coverage.tolist(), distinct.tolist()):
-                cosine, part = float(cosines[row]), float(closest[row])
-                item = int(rowids[row])
-                kw = keyword.get(item, 0.0)
-                features = (cosine, kw, part, covered, alone)
-                scored.append(Ranked(item, relevance.relevance(mode, *features), *features))
+            rows = np.fromiter(rows, np.int64, len(rows))
+            rows = rows[np.isfinite(cosines[rows])]
+            items = rowids[rows]
+            cosine, part = cosines[rows].astype(np.float64), closest[rows].astype(np.float64)
+            kw = np.array([keyword.get(item, 0.0) for item in items.tolist()], dtype=np.float64)
+            coverage, distinct = (self._word_features(query, items, part) if mode == "hybrid"
+                                  else (np.zeros(len(items)),) * 2)
+        # Scored as one array per feature: a call per candidate cost 0.7 ms a query.
+        scores = relevance.relevance(mode, cosine, kw, part, coverage, distinct)
+        scored = [Ranked(*values) for values in zip(
+            items.tolist(), scores.tolist(), cosine.tolist(), kw.tolist(), part.tolist(),
+            coverage.tolist(), distinct.tolist())]
         scored.sort(key=lambda r: (-r.score, r.item))
         return scored[:depth]
 
