@@ -7,12 +7,14 @@ Tune data: the public in-scope query sets (tests/queries/*.yaml), the lay tune q
 tests/queries/holdout/*.yaml and tests/queries/out-of-scope/holdout.yaml, read and printed
 only with --held-out, once a design is frozen. Per mode it fits
   1. the blend of the mode's scores (cosine, keyword score, closest lesson part's cosine,
-     and in hybrid the two word features, coverage and distinct; semantic has no keyword
-     score, keyword only that). Hybrid: linear weights fitted
+     the same two cosines with the query moved by the adapter (kb/adapter.py), and in
+     hybrid the two word features, coverage and distinct; semantic has no keyword score,
+     keyword only that). Hybrid: linear weights fitted
      listwise (bench/ranking.py's `listwise`) on the public questions, the lay tune
      questions and the pseudo-queries (each curated question for its own lesson, left out
-     of the index: bench/pseudo.py), each set weighing the same; semantic: convex weights
-     by MRR@10 on the public questions, on a grid of step 0.05;
+     of the index, and scored with an adapter fitted without them: bench/pseudo.py), each
+     set weighing the same; semantic: convex weights on its four cosines by MRR@10 on the
+     public questions, on a grid of step 0.05;
   2. a logistic curve from the mode's score to "this hit is a listed answer", over the
      first ten hits of each public question (the one relevance scale), and the bands on
      it: strong where at least half the hits scoring as much are listed answers, fair
@@ -58,7 +60,7 @@ SIGNALS = {"hybrid": [0, 1, 2, 3, 4], "semantic": [0, 1, 2, 3, 4], "keyword": [1
 FOLDS, SHUFFLES = 5, 20
 IN_SCOPE_TUNE = ("public", "lay tune")
 # What a candidate is scored from (kb.search.Ranked's fields, in kb.relevance.CURVES' order).
-FEATURES = ("cosine", "keyword", "part", "coverage", "distinct")
+FEATURES = ("cosine", "keyword", "part", "coverage", "distinct", "adapted", "adapted_part")
 
 
 def main() -> None:
@@ -229,12 +231,14 @@ def _rounded(*values) -> tuple[float, ...]:
 
 
 def _grid(mode: str) -> list[tuple[float, ...]]:
-    """Convex weights on FEATURES that the mode may use: cosine and part for semantic,
+    """Convex weights on FEATURES that the mode may use: the four cosines (the item's and its
+    closest part's, as the model gives the query and as the adapter moves it) for semantic,
     keyword alone for keyword (hybrid's are fitted listwise instead)."""
     steps = np.round(np.linspace(0, 1, 21), 2)
     if mode == "keyword":
-        return [(0.0, 1.0, 0.0, 0.0, 0.0)]
-    return [(float(w), 0.0, float(round(1 - w, 2)), 0.0, 0.0) for w in steps]
+        return [(0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0)]
+    return [(float(a), 0.0, float(b), 0.0, 0.0, float(c), float(round(1 - a - b - c, 2)))
+            for a in steps for b in steps for c in steps if a + b + c <= 1 + 1e-9]
 
 
 def _blend(candidate, weight) -> float:
@@ -262,7 +266,7 @@ def _write(curves, answered, no_anchors, bands) -> None:
     text = path.read_text()
     block = ("# -- calibrated: bench/calibrate.py --write " + "-" * 46 + "\n"
              "# (intercept, weight on cosine, on keyword score, on closest part, on coverage, on\n"
-             "# distinct) per mode\n"
+             "# distinct, on adapted cosine, on adapted closest part) per mode\n"
              f"CURVES: dict[str, tuple[float, ...]] = {curves!r}\n"
              "# (intercept, weight on each of Signals: best cosine, top hits' coverage of the\n"
              "# query, best lesson part's cosine, best out-of-scope topic's cosine, unknown name)\n"

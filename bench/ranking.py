@@ -9,8 +9,9 @@ the other folds and scored on the held-back one: hit@1 and MRR@10 per set, means
 shuffles. Features per candidate (the hybrid ranking's candidates, DEPTH per query): cosine
 with the whole record, keyword score (x / (1 + x) of -bm25), that bm25 relative to the
 query's best keyword hit, the closest lesson part's cosine, a lesson's part profile (its
-event, lesson, recommendation, closest and mean curated question, second closest part), and
-the engine's two word features (kb.search.SearchEngine._word_features): coverage, the share
+event, lesson, recommendation, closest and mean curated question, second closest part),
+the engine's two cosines with the query moved by its adapter (kb/adapter.py), and the
+engine's two word features (kb.search.SearchEngine._word_features): coverage, the share
 of the query's words the record holds, and distinct, the share it holds that none of the
 other CONTRAST candidates closest in meaning does; "distinct by rank" contrasts with the
 first CONTRAST of the ranking instead (all read from items_fts, which bench/pseudo.py
@@ -46,6 +47,13 @@ candidates the top 50 of the engine's ranking with them):
     ... + distinct by rank                                        0.831 0.881 0.708
     both weighted by the words' idf instead                       0.823 0.881 0.714
     the engine's + hub                                            0.831 0.876 0.704
+
+With the query adapter (kb/adapter.py; pseudo-queries scored with adapters fitted without
+their fold of questions), the candidates the top 50 of the engine's ranking with it:
+
+    listwise, all tune (cosine, relative, part, coverage, distinct)     0.831 0.873 0.707
+    the engine's + adapted cosine and part (the engine now)             0.823 0.905 0.721
+    adapted cosine and part in place of the model's                     0.827 0.900 0.722
 
 The engine contrasts with the candidates closest in meaning, which keeps the features
 independent of the blend they feed, for one lay tune question in 201. Weighting the words
@@ -84,7 +92,7 @@ from kb.search import CONTRAST, Filters, open_engine  # noqa: E402
 DEPTH = 50
 FEATURES = ("cosine", "keyword", "relative", "part", "event", "lesson", "recommendation",
             "question", "questions", "second", "coverage", "distinct", "distinct by rank",
-            "coverage by idf", "distinct by idf", "hub")
+            "coverage by idf", "distinct by idf", "hub", "adapted", "adapted part")
 SETS = ("public", "lay tune", "pseudo")
 # the L2 penalty of the listwise fit, on standardised features (DESIGNS compares others)
 PENALTY = 0.1
@@ -165,6 +173,11 @@ DESIGNS = {  # name: (features, fit, L2 penalty of a listwise fit)
          PENALTY),
     "listwise, all tune (cosine, relative, part, coverage, distinct, hub)":
         (("cosine", "relative", "part", "coverage", "distinct", "hub"), "listwise", PENALTY),
+    "the engine's + adapted cosine and part":
+        (("cosine", "relative", "part", "coverage", "distinct", "adapted", "adapted part"),
+         "listwise", PENALTY),
+    "adapted cosine and part in place of the model's":
+        (("adapted", "relative", "adapted part", "coverage", "distinct"), "listwise", PENALTY),
 }
 # "hub": the mean of a record's this many highest cosines with other lessons' questions
 HUB = 10
@@ -232,7 +245,8 @@ def _candidates(engine, name, question, group, hub) -> Candidates:
         share = max(len(asked), 1)
         rows.append([r.cosine, keyword.get(r.item, 0.0), r.keyword, r.part, *mine,
                      r.coverage, r.distinct, (held[n] & ~others).sum() / share,
-                     held[n] @ idf, (held[n] & ~siblings) @ idf, hub[r.item]])
+                     held[n] @ idf, (held[n] & ~siblings) @ idf, hub[r.item], r.adapted,
+                     r.adapted_part])
     return Candidates(name, group, np.array([ids[r.item] in question.answers for r in ranked]),
                       np.array(rows))
 

@@ -118,7 +118,9 @@ def kb_warm(db: Path, embedder, queries: list[str]) -> dict[str, float]:
 
 
 def vector_recall(engine: SearchEngine, queries: list[str]) -> float:
-    """Share of the exhaustive top 10 by cosine that the engine's semantic ranking keeps."""
+    """Share of the exhaustive top 10 by cosine that the engine's vector side (the items it
+    scores: kb.search.SearchEngine._cosines) holds as its top 10 by cosine. (Not the semantic
+    ranking's: that blends in the adapted cosines, kb/adapter.py.)"""
     matrix = engine.index.matrix
     found = []
     for q in queries:
@@ -126,7 +128,8 @@ def vector_recall(engine: SearchEngine, queries: list[str]) -> float:
         vector = engine._vector(parsed)
         exact = np.argpartition(-(matrix.astype(np.float32) @ vector), 10)[:10]
         truth = set(engine.index.rowids[exact].tolist())
-        ranked = {r[0] for r in sorted(engine.rank(parsed, "semantic", 50), key=lambda r: -r[2])[:10]}
+        measured = engine._cosines(parsed, Filters(), 50)
+        ranked = set(measured.rowids[np.argsort(-measured.cosine)[:10]].tolist())
         found.append(len(truth & ranked) / 10)
     return statistics.mean(found)
 

@@ -27,9 +27,10 @@ from kb.glossary import META_KEY as GLOSSARY_META
 from kb.neighbours import word_items
 from kb.signs import sign_items
 from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
-from kb import segments
+from kb import adapter, segments
 from kb.casefiles import Corpus, read_corpus
 from kb.embedding_store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
+from kb.search import read_parts
 from ingest.manifest import Manifest
 from ingest.restore import pending, restore_ingested
 
@@ -47,6 +48,7 @@ class BuildReport:
     damaged: str = ""  # why the previous database could not be kept as it was
     embed: EmbedReport = field(default_factory=EmbedReport)  # records
     words: EmbedReport = field(default_factory=EmbedReport)  # the records' vocabulary
+    adapter: str = ""  # what became of the query adapter (kb/adapter.py)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -59,6 +61,7 @@ class BuildReport:
                 + f" in {self.seconds:.1f} s; embedded {self.embed.embedded}, "
                 f"reused {self.embed.reused}"
                 + (f" (and {self.words.embedded} new words)" if self.words.embedded else "")
+                + (f"; {self.adapter}" if self.adapter else "")
                 + f" → {self.db}"
                 + (f"; read {len(self.restored)} ingested document(s) again from their files"
                    if self.restored else "")
@@ -69,7 +72,10 @@ class BuildReport:
 
 # Bump when what a build writes changes without a schema change (item texts, word vectors),
 # so that existing databases are rebuilt rather than reported up to date.
-BUILD_FORMAT = 5  # 4: NFKC item text, the glossary in meta, lesson part vectors; 5: out-of-scope anchors' vectors
+# 4: NFKC item text, the glossary in meta, lesson part vectors; 5: out-of-scope anchors'
+# vectors; 6: the query adapter (kb/adapter.py: a table a database without it searches as if
+# it held the identity)
+BUILD_FORMAT = 6
 
 
 def fingerprint(files: list[Path], model: str) -> str:
@@ -133,6 +139,9 @@ def _build(db_path: Path, data_dir: Path, force: bool, model_dir: Path | None,
                     progress(total=plan.to_embed + word_plan.to_embed)
                 report.embed = store.store(db, items, plan, progress=progress)
                 report.words = store.store(db, words, word_plan, progress=progress)
+                parts = read_parts(db.conn, _dimensions(db))
+                report.adapter = adapter.write(db.conn, model, parts.items, parts.names,
+                                               parts.vectors, reuse_from=old)
                 segments.update(db.conn)
                 create_search_indexes(db)
                 db["meta"].insert_all([

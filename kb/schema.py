@@ -79,6 +79,9 @@ TABLES: dict[str, dict] = {
     "search_postings": dict(columns={
         "term": str, "segment": int, "positions": bytes, "title": bytes, "text": bytes},
         pk=("term", "segment")),
+    # The query adapter fitted on the curated questions (kb/adapter.py), one per model.
+    "adapters": dict(columns={
+        "model": str, "content_hash": str, "questions": int, "matrix": bytes}, pk="model"),
 }
 
 # Full-text indexes: the search engine's (items) and Datasette's per-table search boxes.

@@ -34,7 +34,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from kb import relevance
+from kb import adapter, relevance
 from kb.database import Reopener, read_meta
 from kb.elsewhere import KIND as ELSEWHERE_KIND
 from kb.embeddings import DTYPE, Embedder, check_same_model, from_blobs
@@ -83,6 +83,8 @@ class Ranked(NamedTuple):
     part: float  # cosine of its closest lesson part (its own cosine when it has none)
     coverage: float = 0.0  # share of the query's words it holds (hybrid: `_word_features`)
     distinct: float = 0.0  # share it holds that none of the other closest items does
+    adapted: float = 0.0   # cosine with the query's vector moved by the adapter (kb/adapter.py)
+    adapted_part: float = 0.0  # its closest lesson part's cosine with that vector
 
 
 @dataclass
@@ -225,6 +227,32 @@ class _Index:
         return keep
 
 
+def read_parts(conn, dimensions: int) -> _Parts:
+    """The lessons' part vectors (kb/items.py: lesson_parts), with their lessons' rowids."""
+    lessons = dict(conn.execute(
+        "select items.id, items.item from items join embeddings on embeddings.kind = "
+        "items.kind and embeddings.id = items.id where items.kind = 'lesson'"))
+    names, items, vectors = [], [], []
+    for id, vector in conn.execute("select id, vector from embeddings where kind = ? "
+                                   "order by id", [PART_KIND]):
+        lesson, _, name = id.partition("#")
+        if lesson in lessons:
+            names.append(name)
+            items.append(lessons[lesson])
+            vectors.append(vector)
+    return _Parts(items=np.array(items, dtype=np.int64), names=names,
+                  vectors=from_blobs(vectors, dimensions))
+
+
+class _Cosines(NamedTuple):
+    """What `SearchEngine._cosines` measured of each item, row by row."""
+    rowids: np.ndarray
+    cosine: np.ndarray    # with the query's vector
+    adapted: np.ndarray   # with that vector moved by the adapter (kb/adapter.py)
+    closest: np.ndarray   # the item's or its closest lesson part's, with the query's vector
+    adapted_closest: np.ndarray
+
+
 class SearchEngine:
     def __init__(self, db_path: Path, *, embedder: Embedder | None = None,
                  embedder_loader: Callable[[], Embedder] | None = None):
@@ -243,6 +271,8 @@ class SearchEngine:
         self.meta = read_meta(self.conn)
         self._index: _Index | None = None
         self._parts: _Parts | None = None
+        self._adapter: np.ndarray | None = None
+        self._adapter_read = False
         self._stored: StoredIndex | None = None
         self._stored_present = StoredIndex.present(self.conn)
         self._allowed: dict[Filters, np.ndarray] = {}
@@ -295,6 +325,16 @@ class SearchEngine:
                 self._parts = self._load_parts()
             return self._parts
 
+    @property
+    def adapter(self) -> np.ndarray | None:
+        """The query adapter the build fitted for this model (kb/adapter.py), or None."""
+        with self._lock:
+            if not self._adapter_read:
+                stored = adapter.read(self.conn, self.meta.get("model") or "", self.dimensions)
+                self._adapter = stored[1] if stored else None
+                self._adapter_read = True
+            return self._adapter
+
     def _load_index(self) -> _Index:
         """Read every vector into one preallocated matrix, row by row, so that loading
         100k passages costs the matrix and not also a copy of every blob."""
@@ -323,19 +363,7 @@ class SearchEngine:
                       part_rows=np.searchsorted(rowids, self.parts.items))
 
     def _load_parts(self) -> _Parts:
-        lessons = dict(self.conn.execute(
-            "select items.id, items.item from items join embeddings on embeddings.kind = "
-            "items.kind and embeddings.id = items.id where items.kind = 'lesson'"))
-        names, items, vectors = [], [], []
-        for id, vector in self.conn.execute("select id, vector from embeddings where kind = ? "
-                                            "order by id", [PART_KIND]):
-            lesson, _, name = id.partition("#")
-            if lesson in lessons:
-                names.append(name)
-                items.append(lessons[lesson])
-                vectors.append(vector)
-        return _Parts(items=np.array(items, dtype=np.int64), names=names,
-                      vectors=from_blobs(vectors, self.dimensions))
+        return read_parts(self.conn, self.dimensions)
 
     def _allowed_items(self, filters: Filters) -> np.ndarray:
         """The rowids of the items `filters` allow, ascending; read once per filter and
@@ -503,27 +531,31 @@ class SearchEngine:
         if mode == "keyword":
             items = np.fromiter(keyword, np.int64, len(keyword))
             kw = np.fromiter(keyword.values(), np.float64, len(keyword))
-            cosine = part = coverage = distinct = np.zeros(len(items))
+            cosine = part = coverage = distinct = adapted = adapted_part = np.zeros(len(items))
         else:
-            rowids, cosines, closest = self._cosines(query, filters, depth, list(keyword))
-            if not len(rowids):
+            measured = self._cosines(query, filters, depth, list(keyword))
+            if not len(measured.rowids):
                 return []
-            top = min(depth, len(cosines))
-            rows = set(np.argpartition(-cosines, top - 1)[:top].tolist())
-            rows.update(np.argpartition(-closest, top - 1)[:top].tolist())
-            rows.update(np.searchsorted(rowids, list(keyword)).tolist())
+            top = min(depth, len(measured.rowids))
+            rows = set(np.searchsorted(measured.rowids, list(keyword)).tolist())
+            for by in (measured.cosine, measured.closest, measured.adapted_closest):
+                rows.update(np.argpartition(-by, top - 1)[:top].tolist())
             rows = np.fromiter(rows, np.int64, len(rows))
-            rows = rows[np.isfinite(cosines[rows])]
-            items = rowids[rows]
-            cosine, part = cosines[rows].astype(np.float64), closest[rows].astype(np.float64)
+            rows = rows[np.isfinite(measured.cosine[rows])]
+            items = measured.rowids[rows]
+            cosine, part, adapted, adapted_part = (
+                values[rows].astype(np.float64) for values in (
+                    measured.cosine, measured.closest, measured.adapted,
+                    measured.adapted_closest))
             kw = np.array([keyword.get(item, 0.0) for item in items.tolist()], dtype=np.float64)
             coverage, distinct = (self._word_features(query, items, part) if mode == "hybrid"
                                   else (np.zeros(len(items)),) * 2)
         # Scored as one array per feature: a call per candidate cost 0.7 ms a query.
-        scores = relevance.relevance(mode, cosine, kw, part, coverage, distinct)
+        scores = relevance.relevance(mode, cosine, kw, part, coverage, distinct, adapted,
+                                     adapted_part)
         scored = [Ranked(*values) for values in zip(
             items.tolist(), scores.tolist(), cosine.tolist(), kw.tolist(), part.tolist(),
-            coverage.tolist(), distinct.tolist())]
+            coverage.tolist(), distinct.tolist(), adapted.tolist(), adapted_part.tolist())]
         scored.sort(key=lambda r: (-r.score, r.item))
         return scored[:depth]
 
@@ -658,42 +690,49 @@ class SearchEngine:
         return [(item, -bm25 / (1.0 - bm25)) for item, bm25 in rows]
 
     def _cosines(self, query: Query, filters: Filters, depth: int,
-                 also: list[int] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(item rowids, the query's cosine with each, and with its closest part), -inf
-        where a filter excludes the item: every item from the matrix in memory; from the
-        stored index, the nearest `depth` (at least NEAREST) by its graph, the lessons
-        whose parts are closest, and `also`, each scored from its float32 vector."""
+                 also: list[int] = ()) -> _Cosines:
+        """Item rowids and the query's cosines with each and with its closest part, for its
+        vector as the model gives it and as the adapter moves it (kb/adapter.py), -inf where
+        a filter excludes the item: every item from the matrix in memory; from the stored
+        index, the nearest `depth` (at least NEAREST) by its graph, the lessons whose parts
+        are closest to either vector, and `also`, each scored from its float32 vector."""
         stored = self.stored
         # Read while the model may still be at work (`rank`): the keyword hits' vectors,
         # and the items a filter allows.
         known = stored.vectors(list(also), self.dimensions) if stored is not None else None
         keep = self._keep(filters) if stored is not None else None
         vector = self._vector(query)
+        vectors = np.column_stack([vector, adapter.apply(self.adapter, vector)])
         if stored is None:
             index = self.index
-            cosines = index.matrix @ vector
-            closest = index.closest(cosines, vector, self.parts)
+            cosines = index.matrix @ vectors
+            closest = np.column_stack([index.closest(cosines[:, n], vectors[:, n], self.parts)
+                                       for n in range(2)])
             keep = index.mask(filters)
             if keep is not None:
-                cosines = np.where(keep, cosines, -np.inf)
-                closest = np.where(keep, closest, -np.inf)
-            return index.rowids, cosines, closest
-        best = self.parts.best(vector)
-        lessons = np.array(sorted(best, key=lambda i: -best[i]), dtype=np.int64)
-        if keep is not None:
-            lessons = lessons[keep(lessons)]
-        candidates = self._nearest(vector, max(depth, NEAREST), filters)
-        wanted = {*candidates, *lessons[:depth].tolist()}.difference(known[0].tolist())
-        rowids, vectors = stored.vectors(list(wanted), self.dimensions)
-        rowids, vectors = np.concatenate([known[0], rowids]), np.concatenate([known[1], vectors])
+                cosines[~keep] = closest[~keep] = -np.inf
+            return _Cosines(index.rowids, *cosines.T, *closest.T)
+        best = [self.parts.best(vectors[:, n]) for n in range(2)]
+        wanted = set(self._nearest(vector, max(depth, NEAREST), filters))
+        for closest_first in best:
+            lessons = np.array(sorted(closest_first, key=lambda i: -closest_first[i]),
+                               dtype=np.int64)
+            if keep is not None:
+                lessons = lessons[keep(lessons)]
+            wanted.update(lessons[:depth].tolist())
+        wanted.difference_update(known[0].tolist())
+        rowids, found = stored.vectors(list(wanted), self.dimensions)
+        rowids, found = np.concatenate([known[0], rowids]), np.concatenate([known[1], found])
         order = np.argsort(rowids)
-        rowids, vectors = rowids[order], vectors[order]
-        cosines = vectors @ vector
-        closest = np.maximum(cosines, np.array([best.get(i, -np.inf) for i in rowids.tolist()]))
+        rowids, found = rowids[order], found[order]
+        cosines = found @ vectors
+        closest = np.column_stack([
+            np.maximum(cosines[:, n], np.array([b.get(i, -np.inf) for i in rowids.tolist()]))
+            for n, b in enumerate(best)])
         if keep is not None:
             excluded = ~keep(rowids)
             cosines[excluded] = closest[excluded] = -np.inf
-        return rowids, cosines, closest
+        return _Cosines(rowids, *cosines.T, *closest.T)
 
     def _nearest(self, vector: np.ndarray, count: int, filters: Filters) -> list[int]:
         """Candidate rowids from the stored index: the graph's nearest, or every allowed

@@ -69,6 +69,9 @@ def test_unchanged_rebuild_does_nothing_and_a_change_embeds_one(seeded_db, data_
     assert again.up_to_date
     forced = build(db, data_copy, force=True)
     assert (forced.embed.embedded, forced.embed.reused) == (0, records)
+    # the query adapter (kb/adapter.py) too, its questions and lessons being unchanged
+    assert first.adapter.startswith("query adapter reused") and \
+        forced.adapter.startswith("query adapter reused")
 
     path = data_copy / "cases" / "uniting-care.yaml"
     text = path.read_text()

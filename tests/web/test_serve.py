@@ -105,7 +105,7 @@ def test_foreign_keys_show_labels(server):
     assert row["source"]["label"].startswith("UnitingCare Partnership contract: facts")
 
 
-INTERNAL = {"meta", "items", "embeddings", "search_segments", "search_postings"}
+INTERNAL = {"meta", "items", "embeddings", "search_segments", "search_postings", "adapters"}
 
 
 def test_internal_and_full_text_tables_are_hidden(server):
