@@ -22,7 +22,7 @@ import numpy as np
 from bench.evaluate import Question
 from kb import adapter, config
 from kb.casefiles import read_corpus
-from kb.items import lesson_text
+from kb.items import Parts, lesson_text
 
 CACHE = Path(tempfile.gettempdir()) / "lessons-pseudo-queries"
 FOLDS = 5
@@ -31,8 +31,6 @@ FOLDS = 5
 def pseudo_queries(engine, data_dir: Path | None = None) -> Iterator[Question]:
     """Each curated question, yielded while the engine searches its lesson without it
     (the engine's in-memory index: a database below kb.segments.MIN_ITEMS items)."""
-    from kb.search import _Parts
-
     lessons = [lesson for case in read_corpus(data_dir or config.data_dir()).cases
                for lesson in case.lessons]
     asked = [(lesson, n, question) for lesson in lessons
@@ -58,8 +56,8 @@ def pseudo_queries(engine, data_dir: Path | None = None) -> Iterator[Question]:
             row = int(np.searchsorted(index.rowids, item))
             keep = ~((parts.items == item) & (names == f"question-{n}"))
             index.matrix[row], saved = vector, index.matrix[row].copy()
-            engine._parts = _Parts(items=parts.items[keep], names=list(names[keep]),
-                                   vectors=parts.vectors[keep])
+            engine._parts = Parts(items=parts.items[keep], names=list(names[keep]),
+                                  vectors=parts.vectors[keep])
             index.part_rows = np.searchsorted(index.rowids, engine._parts.items)
             conn.execute("update temp.items_fts set text = ? where rowid = ?", [text, item])
             engine._holding.clear()  # which items hold a word, read from the shadow

@@ -21,7 +21,7 @@ from kb.database import (APPLICATION_ID, atomic_replace, connect_readonly, is_le
                          journal, read_meta, recover, writer_lock)
 from kb.embeddings import load_embedder, model_name, resolve_model_dir
 from kb.errors import DatabaseError
-from kb.items import Item, case_file_items, part_items, passage_item
+from kb.items import Item, case_file_items, part_items, passage_item, read_parts
 from kb.elsewhere import anchor_items
 from kb.glossary import META_KEY as GLOSSARY_META
 from kb.neighbours import word_items
@@ -30,7 +30,6 @@ from kb.schema import SCHEMA_VERSION, create_search_indexes, create_tables
 from kb import adapter, segments
 from kb.casefiles import Corpus, read_corpus
 from kb.embedding_store import EmbedReport, EmbeddingStore, write_case_file, write_items, write_sources
-from kb.search import read_parts
 from ingest.manifest import Manifest
 from ingest.restore import pending, restore_ingested
 

@@ -11,7 +11,9 @@ import json
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
-from kb.embeddings import content_hash
+import numpy as np
+
+from kb.embeddings import content_hash, from_blobs
 from kb.records import Case, CaseFile, Lesson, Source, lesson_strength
 
 
@@ -89,6 +91,47 @@ def part_items(case_files: list[CaseFile]) -> list[Item]:
                  title=name, text=text)
             for case_file in case_files for lesson in case_file.lessons
             for name, text in lesson_parts(lesson)]
+
+
+@dataclass
+class Parts:
+    """The lessons' part vectors, as the build stored them: each part's lesson rowid, name
+    and vector (the engine's field-level matching, and the query adapter's training set)."""
+
+    items: np.ndarray
+    names: list[str]
+    vectors: np.ndarray
+
+    def __post_init__(self):
+        # The parts grouped by lesson, for one maximum.reduceat per query.
+        self._order = np.argsort(self.items, kind="stable")
+        self.lessons, self._starts = np.unique(self.items[self._order], return_index=True)
+
+    def best(self, vectors: np.ndarray) -> np.ndarray:
+        """Each lesson's best part cosine with `vectors` (one query vector, or a column
+        each), a row per lesson in the order of `lessons` (ascending rowids)."""
+        cosines = self.vectors @ vectors
+        if not len(self.items):
+            return cosines
+        return np.maximum.reduceat(cosines[self._order], self._starts)
+
+
+def read_parts(conn, dimensions: int) -> Parts:
+    """The lesson parts' vectors stored in `embeddings` (kind PART_KIND), with the rowids of
+    their lessons."""
+    lessons = dict(conn.execute(
+        "select items.id, items.item from items join embeddings on embeddings.kind = "
+        "items.kind and embeddings.id = items.id where items.kind = 'lesson'"))
+    names, items, vectors = [], [], []
+    for id, vector in conn.execute("select id, vector from embeddings where kind = ? "
+                                   "order by id", [PART_KIND]):
+        lesson, _, name = id.partition("#")
+        if lesson in lessons:
+            names.append(name)
+            items.append(lessons[lesson])
+            vectors.append(vector)
+    return Parts(items=np.array(items, dtype=np.int64), names=names,
+                 vectors=from_blobs(vectors, dimensions))
 
 
 def lesson_text(lesson: Lesson) -> str:

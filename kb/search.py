@@ -41,7 +41,7 @@ from kb.embeddings import DTYPE, Embedder, check_same_model, from_blobs
 from kb.errors import ModelError, QueryError
 from kb.filters import Filters, resolve
 from kb.glossary import META_KEY as GLOSSARY_META, Glossary
-from kb.items import PART_KIND
+from kb.items import Parts, read_parts
 from kb.neighbours import KIND as WORD_KIND, SOURCE as NEIGHBOUR, Neighbours
 from kb.query import (MAX_QUERY_CHARS, CommonTerms, Query, clean_query, fts_query, names,
                       stem, terms)
@@ -176,27 +176,6 @@ class Results:
 
 
 @dataclass
-class _Parts:
-    """The lessons' parts (kb/items.py): each part's vector, its name and its lesson's rowid."""
-
-    items: np.ndarray
-    names: list[str]
-    vectors: np.ndarray
-
-    def __post_init__(self):
-        # The parts grouped by lesson, for one maximum.reduceat per query.
-        self._order = np.argsort(self.items, kind="stable")
-        self._lessons, self._starts = np.unique(self.items[self._order], return_index=True)
-
-    def best(self, vector: np.ndarray) -> dict[int, float]:
-        """Each lesson's best part cosine with `vector`, by lesson rowid."""
-        if not len(self.items):
-            return {}
-        cosines = np.maximum.reduceat((self.vectors @ vector)[self._order], self._starts)
-        return dict(zip(self._lessons.tolist(), cosines.tolist()))
-
-
-@dataclass
 class _Index:
     """The vectors in memory, for a database below kb.segments.MIN_ITEMS items."""
 
@@ -206,12 +185,13 @@ class _Index:
     themes: list[frozenset[str]] = field(default_factory=list)
     part_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
-    def closest(self, cosines: np.ndarray, vector: np.ndarray, parts: _Parts) -> np.ndarray:
+    def closest(self, cosines: np.ndarray, vectors: np.ndarray, parts: Parts) -> np.ndarray:
         """Each item's best cosine over its whole text and its parts (field-level
-        matching: a question can be close to one part of a lesson and far from the rest)."""
+        matching: a question can be close to one part of a lesson and far from the rest),
+        for one query vector or several (a column each, as `cosines` has)."""
         closest = cosines.copy()
         if len(self.part_rows):
-            np.maximum.at(closest, self.part_rows, parts.vectors @ vector)
+            np.maximum.at(closest, self.part_rows, parts.vectors @ vectors)
         return closest
 
     def mask(self, filters: Filters) -> np.ndarray | None:
@@ -225,23 +205,6 @@ class _Index:
         if filters.theme:
             keep &= np.fromiter((bool(t & filters.theme) for t in self.themes), bool, len(self.themes))
         return keep
-
-
-def read_parts(conn, dimensions: int) -> _Parts:
-    """The lessons' part vectors (kb/items.py: lesson_parts), with their lessons' rowids."""
-    lessons = dict(conn.execute(
-        "select items.id, items.item from items join embeddings on embeddings.kind = "
-        "items.kind and embeddings.id = items.id where items.kind = 'lesson'"))
-    names, items, vectors = [], [], []
-    for id, vector in conn.execute("select id, vector from embeddings where kind = ? "
-                                   "order by id", [PART_KIND]):
-        lesson, _, name = id.partition("#")
-        if lesson in lessons:
-            names.append(name)
-            items.append(lessons[lesson])
-            vectors.append(vector)
-    return _Parts(items=np.array(items, dtype=np.int64), names=names,
-                  vectors=from_blobs(vectors, dimensions))
 
 
 class _Cosines(NamedTuple):
@@ -270,7 +233,7 @@ class SearchEngine:
         self.conn = self._db.conn
         self.meta = read_meta(self.conn)
         self._index: _Index | None = None
-        self._parts: _Parts | None = None
+        self._parts: Parts | None = None
         self._adapter: np.ndarray | None = None
         self._adapter_read = False
         self._stored: StoredIndex | None = None
@@ -319,7 +282,7 @@ class SearchEngine:
             return self._index
 
     @property
-    def parts(self) -> _Parts:
+    def parts(self) -> Parts:
         with self._lock:
             if self._parts is None:
                 self._parts = self._load_parts()
@@ -362,7 +325,7 @@ class SearchEngine:
                       columns={name: np.array(v, dtype=object) for name, v in values.items()},
                       part_rows=np.searchsorted(rowids, self.parts.items))
 
-    def _load_parts(self) -> _Parts:
+    def _load_parts(self) -> Parts:
         return read_parts(self.conn, self.dimensions)
 
     def _allowed_items(self, filters: Filters) -> np.ndarray:
@@ -706,29 +669,29 @@ class SearchEngine:
         if stored is None:
             index = self.index
             cosines = index.matrix @ vectors
-            closest = np.column_stack([index.closest(cosines[:, n], vectors[:, n], self.parts)
-                                       for n in range(2)])
+            closest = index.closest(cosines, vectors, self.parts)
             keep = index.mask(filters)
             if keep is not None:
                 cosines[~keep] = closest[~keep] = -np.inf
             return _Cosines(index.rowids, *cosines.T, *closest.T)
-        best = [self.parts.best(vectors[:, n]) for n in range(2)]
+        lessons, best = self.parts.lessons, self.parts.best(vectors)
         wanted = set(self._nearest(vector, max(depth, NEAREST), filters))
-        for closest_first in best:
-            lessons = np.array(sorted(closest_first, key=lambda i: -closest_first[i]),
-                               dtype=np.int64)
+        for column in best.T:
+            closest_first = lessons[np.argsort(-column, kind="stable")]
             if keep is not None:
-                lessons = lessons[keep(lessons)]
-            wanted.update(lessons[:depth].tolist())
+                closest_first = closest_first[keep(closest_first)]
+            wanted.update(closest_first[:depth].tolist())
         wanted.difference_update(known[0].tolist())
         rowids, found = stored.vectors(list(wanted), self.dimensions)
         rowids, found = np.concatenate([known[0], rowids]), np.concatenate([known[1], found])
         order = np.argsort(rowids)
         rowids, found = rowids[order], found[order]
         cosines = found @ vectors
-        closest = np.column_stack([
-            np.maximum(cosines[:, n], np.array([b.get(i, -np.inf) for i in rowids.tolist()]))
-            for n, b in enumerate(best)])
+        closest = cosines.copy()
+        if len(lessons):  # a lesson's row: its best part, when closer than its whole text
+            at = np.minimum(np.searchsorted(lessons, rowids), len(lessons) - 1)
+            own = lessons[at] == rowids
+            closest[own] = np.maximum(closest[own], best[at[own]])
         if keep is not None:
             excluded = ~keep(rowids)
             cosines[excluded] = closest[excluded] = -np.inf
