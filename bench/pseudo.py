@@ -58,7 +58,6 @@ def pseudo_queries(engine, data_dir: Path | None = None) -> Iterator[Question]:
             index.matrix[row], saved = vector, index.matrix[row].copy()
             engine._parts = Parts(items=parts.items[keep], names=list(names[keep]),
                                   vectors=parts.vectors[keep])
-            index.part_rows = np.searchsorted(index.rowids, engine._parts.items)
             conn.execute("update temp.items_fts set text = ? where rowid = ?", [text, item])
             engine._holding.clear()  # which items hold a word, read from the shadow
             engine._adapter, engine._adapter_read = adapters[(item, f"question-{n}")], True
@@ -69,7 +68,6 @@ def pseudo_queries(engine, data_dir: Path | None = None) -> Iterator[Question]:
                              "where item = ?) where rowid = ?", [item, item])
                 index.matrix[row] = saved
                 engine._parts = parts
-                index.part_rows = np.searchsorted(index.rowids, parts.items)
         print("done", flush=True)
     finally:
         conn.execute("drop table temp.items_fts")

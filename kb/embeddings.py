@@ -66,6 +66,14 @@ def from_blobs(blobs: Iterable[bytes], dimensions: int) -> np.ndarray:
     return np.frombuffer(joined, dtype=DTYPE).reshape(-1, dimensions)
 
 
+def dot_products(matrix: np.ndarray, queries: Iterable[np.ndarray]) -> np.ndarray:
+    """(rows of `matrix`, queries): each row's dot product with each query vector, by one
+    matrix-vector product per query. A product with the queries as one thin matrix is slower
+    in OpenBLAS: 0.13 ms against 0.075 for two queries over the 1,473 lesson part vectors
+    (medians of 1,000)."""
+    return np.stack([matrix @ query for query in queries], axis=1)
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """What turns the transformer's last hidden state into a sentence vector."""

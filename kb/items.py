@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from kb.embeddings import content_hash, from_blobs
+from kb.embeddings import content_hash, dot_products, from_blobs
 from kb.records import Case, CaseFile, Lesson, Source, lesson_strength
 
 
@@ -107,13 +107,13 @@ class Parts:
         self._order = np.argsort(self.items, kind="stable")
         self.lessons, self._starts = np.unique(self.items[self._order], return_index=True)
 
-    def best(self, vectors: np.ndarray) -> np.ndarray:
-        """Each lesson's best part cosine with `vectors` (one query vector, or a column
-        each), a row per lesson in the order of `lessons` (ascending rowids)."""
-        cosines = self.vectors @ vectors
+    def best(self, queries: list[np.ndarray]) -> np.ndarray:
+        """Each lesson's best part cosine with each query vector: a row per lesson in the
+        order of `lessons` (ascending rowids), a column per query."""
+        scores = dot_products(self.vectors, queries)
         if not len(self.items):
-            return cosines
-        return np.maximum.reduceat(cosines[self._order], self._starts)
+            return scores
+        return np.maximum.reduceat(scores[self._order], self._starts)
 
 
 def read_parts(conn, dimensions: int) -> Parts:

@@ -37,7 +37,7 @@ import numpy as np
 from kb import adapter, relevance
 from kb.database import Reopener, read_meta
 from kb.elsewhere import KIND as ELSEWHERE_KIND
-from kb.embeddings import DTYPE, Embedder, check_same_model, from_blobs
+from kb.embeddings import DTYPE, Embedder, check_same_model, dot_products, from_blobs
 from kb.errors import ModelError, QueryError
 from kb.filters import Filters, resolve
 from kb.glossary import META_KEY as GLOSSARY_META, Glossary
@@ -183,16 +183,6 @@ class _Index:
     matrix: np.ndarray                 # (n, dims) float32, L2-normalised
     columns: dict[str, np.ndarray]     # kind, case, stage, outcome, strength per matrix row
     themes: list[frozenset[str]] = field(default_factory=list)
-    part_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-
-    def closest(self, cosines: np.ndarray, vectors: np.ndarray, parts: Parts) -> np.ndarray:
-        """Each item's best cosine over its whole text and its parts (field-level
-        matching: a question can be close to one part of a lesson and far from the rest),
-        for one query vector or several (a column each, as `cosines` has)."""
-        closest = cosines.copy()
-        if len(self.part_rows):
-            np.maximum.at(closest, self.part_rows, parts.vectors @ vectors)
-        return closest
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         if not filters:
@@ -205,6 +195,21 @@ class _Index:
         if filters.theme:
             keep &= np.fromiter((bool(t & filters.theme) for t in self.themes), bool, len(self.themes))
         return keep
+
+
+def _closest(rowids: np.ndarray, cosines: np.ndarray, lessons: np.ndarray,
+             best: np.ndarray) -> np.ndarray:
+    """Each item's best cosine over its whole text and its lesson parts (field-level
+    matching: a question can be close to one part of a lesson and far from the rest):
+    `cosines` a row per item of `rowids` (ascending), `best` a row per lesson of `lessons`
+    (Parts.best), a column per query vector in both."""
+    closest = cosines.copy()
+    if len(rowids) and len(lessons):
+        at = np.minimum(np.searchsorted(rowids, lessons), len(rowids) - 1)
+        present = rowids[at] == lessons
+        rows = at[present]
+        closest[rows] = np.maximum(closest[rows], best[present])
+    return closest
 
 
 class _Cosines(NamedTuple):
@@ -322,8 +327,7 @@ class SearchEngine:
                 values[name].append(value or "")
             themes.append(frozenset(json.loads(item_themes or "[]")))
         return _Index(rowids=rowids, matrix=matrix, themes=themes,
-                      columns={name: np.array(v, dtype=object) for name, v in values.items()},
-                      part_rows=np.searchsorted(rowids, self.parts.items))
+                      columns={name: np.array(v, dtype=object) for name, v in values.items()})
 
     def _load_parts(self) -> Parts:
         return read_parts(self.conn, self.dimensions)
@@ -665,16 +669,16 @@ class SearchEngine:
         known = stored.vectors(list(also), self.dimensions) if stored is not None else None
         keep = self._keep(filters) if stored is not None else None
         vector = self._vector(query)
-        vectors = np.column_stack([vector, adapter.apply(self.adapter, vector)])
+        queries = [vector, adapter.apply(self.adapter, vector)]
+        lessons, best = self.parts.lessons, self.parts.best(queries)
         if stored is None:
             index = self.index
-            cosines = index.matrix @ vectors
-            closest = index.closest(cosines, vectors, self.parts)
+            cosines = dot_products(index.matrix, queries)
+            closest = _closest(index.rowids, cosines, lessons, best)
             keep = index.mask(filters)
             if keep is not None:
                 cosines[~keep] = closest[~keep] = -np.inf
             return _Cosines(index.rowids, *cosines.T, *closest.T)
-        lessons, best = self.parts.lessons, self.parts.best(vectors)
         wanted = set(self._nearest(vector, max(depth, NEAREST), filters))
         for column in best.T:
             closest_first = lessons[np.argsort(-column, kind="stable")]
@@ -686,12 +690,8 @@ class SearchEngine:
         rowids, found = np.concatenate([known[0], rowids]), np.concatenate([known[1], found])
         order = np.argsort(rowids)
         rowids, found = rowids[order], found[order]
-        cosines = found @ vectors
-        closest = cosines.copy()
-        if len(lessons):  # a lesson's row: its best part, when closer than its whole text
-            at = np.minimum(np.searchsorted(lessons, rowids), len(lessons) - 1)
-            own = lessons[at] == rowids
-            closest[own] = np.maximum(closest[own], best[at[own]])
+        cosines = dot_products(found, queries)
+        closest = _closest(rowids, cosines, lessons, best)
         if keep is not None:
             excluded = ~keep(rowids)
             cosines[excluded] = closest[excluded] = -np.inf
