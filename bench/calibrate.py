@@ -4,7 +4,7 @@
 
 Tune data: the public in-scope query sets (tests/queries/*.yaml), the lay tune questions
 (tests/queries/lay/tune.yaml) and tests/queries/out-of-scope/tune.yaml. Held out:
-tests/queries/holdout/*.yaml and tests/queries/out-of-scope/holdout.yaml, read and printed
+tests/queries/holdout/*.yaml and tests/queries/out-of-scope/holdout*.yaml, read and printed
 only with --held-out, once a design is frozen. Per mode it fits
   1. the blend of the mode's scores (cosine, keyword score, closest lesson part's cosine,
      the same two cosines with the query moved by the adapter (kb/adapter.py), and in
@@ -75,9 +75,10 @@ def main() -> None:
             "lay tune": load_queries([LAY_TUNE]),
             "out-of-scope tune": load_queries([OUT_OF_SCOPE / "tune.yaml"])}
     if args.held_out:
-        sets.update({"held-out": load_queries([HOLDOUT_DIR / "holdout.yaml"]),
-                     "lay (held out)": load_queries([HOLDOUT_DIR / "lay.yaml"]),
-                     "out-of-scope held out": load_queries([OUT_OF_SCOPE / "holdout.yaml"])})
+        sets.update({f"{path.stem} (held out)": load_queries([path])
+                     for path in query_files(HOLDOUT_DIR)})
+        sets.update({f"out-of-scope {path.stem}": load_queries([path])
+                     for path in sorted(OUT_OF_SCOPE.glob("holdout*.yaml"))})
     curves, answered, no_anchors = {}, {}, {}
     for mode in MODES:
         print(f"\n== {mode} ==", flush=True)

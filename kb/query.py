@@ -23,7 +23,6 @@ from kb.errors import QueryError
 
 MAX_TERMS = 32
 MAX_QUERY_CHARS = 2000
-_WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset("""
 a about after all also an and any are as at be been before being but by can could did do
 does for from had has have how i if in into is it its me my no not of on or our out over
@@ -60,9 +59,28 @@ def too_long(text: str) -> None:
 
 def terms(text: str) -> list[str]:
     """The distinct words of `text`, lower-cased, in order, without stop words."""
-    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
+    words = list(dict.fromkeys(words_of(text)))
     content = [w for w in words if w not in STOPWORDS]
     return (content or words)[:MAX_TERMS]
+
+
+# A word with its apostrophes ("doesn't", "CCG's", "O'Neill"), and the endings that make it
+# a contraction of words the stop list holds ("does not", "we will", "they have").
+_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+_CONTRACTION = re.compile(r"(?:n['’]t|['’](?:ll|re|ve|d|m))$")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def words_of(text: str) -> list[str]:
+    """The words of `text`, lower-cased, as a reader counts them: a possessive is its word
+    ("CCG's" is "ccg", never "ccg" and "s") and a contraction is a stop word, as its long
+    form is ("doesn't" is not the word "doesn", "won't" not the "won" of a tender)."""
+    found = []
+    for token in _WORD.findall(text.lower()):
+        if _CONTRACTION.search(token):
+            continue
+        found += re.split(r"['’]", _POSSESSIVE.sub("", token))
+    return found
 
 
 # A capitalised word not opening the text or a sentence, or an acronym anywhere.

@@ -109,16 +109,35 @@ flagged (separately, so that neither voice pays for the other). bench/calibrate.
 validates the same fit (five folds, twenty shuffles) on the tune questions.
 
 Measured (bench/calibrate.py, the int8 all-MiniLM-L6-v2, 152 lessons with 1017 curated
-questions, 201 lay tune questions, hybrid with its word features and the query adapter),
-flagged shares:
+questions, 201 lay tune questions, hybrid with its word features and the query adapter, a
+contraction read as a stop word), flagged shares; held out, the first writers' sets
+(holdout.yaml 50, lay 54, out-of-scope 55) and the second ones' (commissioners-2 50,
+lay-2 80, out-of-scope holdout-2 23 on other NHS topics and holdout-2-near 20):
 
-    hybrid     cross-validated on tune: in-scope 2.7%, out-of-scope 63.3%
+    hybrid     cross-validated on tune: in-scope 2.6%, out-of-scope 62.6%
                tune: public 4.8% (124), lay 2.0% (201), out-of-scope 65.5% (55)
-               held out: in-scope 8.0% (50), lay 1.9% (54), out-of-scope 92.7% (55)
-    semantic   cross-validated 3.4% / 70.5%; tune 4.8%, 2.5% / 70.9%;
-               held out 8.0%, 3.7% / 92.7%
+               held out, first: in-scope 8.0%, lay 3.7% / out-of-scope 94.5%
+               held out, second: in-scope 0%, lay 1.2% / out-of-scope 100%, near 30%
+               in-scope pooled over the 234 held out: 3.0% (7)
+    semantic   cross-validated 3.0% / 65.9%; tune 4.8%, 2.0% / 67.3%;
+               held out 6.0%, 1.9% / 94.5%; 0%, 1.2% / 100%, near 45%; pooled 2.1%
     keyword    cross-validated 2.2% / 51.4%; tune 4.8%, 1.5% / 56.4%;
-               held out 4.0%, 1.9% / 83.6%
+               held out 4.0%, 1.9% / 83.6%; 2.0%, 5.0% / 96%, near 35%; pooled 3.4%
+
+The near half of the second out-of-scope set asks about another area's integrated care or
+a detail the records do not give: most share a lesson's ground, and the decision answers
+them.
+
+Reading a contraction ("doesn't", "aren't", "won't") as a stop word, as its long form is,
+rather than as the pieces "doesn", "aren", "won" (kb.query.words_of), moved the first held-
+out sets' in-scope share from 4.8% to 5.8% in hybrid (one lay question of 54) with the
+constants as they were, and left it there recalibrated (above); the second held-out sets,
+written since, were used once to choose between the two (level: equal in hybrid; in
+semantic 37 against 34 of the 45 out-of-scope questions they then held flagged, but 5
+against 4 of the first 104 in-scope; recalibrated, as this module's procedure has it) and
+between those and 456 more curated questions (not taken: hybrid hit@1 unchanged on the
+second sets, 0.940 to 0.860 and 0.833 to 0.852 on the first; semantic lay hit@1 0.750 to
+0.650 on lay-2).
 
 Before the adapter, hybrid cross-validated at 2.5% / 63.4% with the same held-out shares,
 and semantic at 2.6% / 65.7%, held out 6.0%, 1.9% / 96.4%: its ranking by the adapted
@@ -167,14 +186,14 @@ import numpy as np
 # -- calibrated: bench/calibrate.py --write ----------------------------------------------
 # (intercept, weight on cosine, on keyword score, on closest part, on coverage, on
 # distinct, on adapted cosine, on adapted closest part) per mode
-CURVES: dict[str, tuple[float, ...]] = {'hybrid': (-10.248, 2.146, 2.905, 1.657, 2.048, 1.804, 4.817, 3.552), 'semantic': (-6.332, 1.729, 0.0, 0.0, 0.0, 0.0, 6.917, 2.882), 'keyword': (-25.194, 0.0, 25.785, 0.0, 0.0, 0.0, 0.0, 0.0)}
+CURVES: dict[str, tuple[float, ...]] = {'hybrid': (-10.328, 2.198, 2.948, 1.694, 2.047, 1.805, 4.84, 3.537), 'semantic': (-6.517, 2.082, 0.0, 2.603, 0.0, 0.0, 5.726, 0.0), 'keyword': (-25.195, 0.0, 25.788, 0.0, 0.0, 0.0, 0.0, 0.0)}
 # (intercept, weight on each of Signals: best cosine, top hits' coverage of the
 # query, best lesson part's cosine, best out-of-scope topic's cosine, unknown name)
-ANSWERED: dict[str, tuple[float, ...]] = {'hybrid': (-1.587, -0.714, 6.007, 4.882, -6.932, -3.245), 'semantic': (-0.771, -0.769, 7.028, 3.61, -6.62, -3.151), 'keyword': (-2.909, 0.0, 8.465, 0.0, 0.0, -2.879)}
+ANSWERED: dict[str, tuple[float, ...]] = {'hybrid': (-1.685, -0.615, 6.145, 4.697, -6.636, -3.236), 'semantic': (-0.743, -0.712, 6.379, 4.1, -6.693, -3.214), 'keyword': (-2.924, 0.0, 8.51, 0.0, 0.0, -2.864)}
 # the best out-of-scope topic's cosine read where a database has no anchors
-NO_ANCHORS: dict[str, float] = {'hybrid': 0.399, 'semantic': 0.401, 'keyword': 0.0}
+NO_ANCHORS: dict[str, float] = {'hybrid': 0.402, 'semantic': 0.393, 'keyword': 0.0}
 # the lowest scores of a strong and of a fair match
-STRONG, FAIR = 0.172, 0.02
+STRONG, FAIR = 0.17, 0.019
 # -- end calibrated ------------------------------------------------------------------------
 
 # Coverage is read over the top five hits: over the first alone, 35% of the out-of-scope

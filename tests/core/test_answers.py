@@ -4,13 +4,14 @@ text. The floors below are the calibrated figures of bench/calibrate.py, a littl
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
 
 from kb import relevance
 from kb.casefiles import read_corpus
-from kb.query import names
+from kb.query import names, terms
 from kb.errors import QueryError
 from bench.evaluate import HOLDOUT_DIR, LAY_TUNE, QUERY_DIR, load_queries, query_files
 from kb.search import MODES, matching_words
@@ -31,18 +32,23 @@ def flagged(engine, queries) -> float:
     (query_files(HOLDOUT_DIR), 0.05)])
 def test_in_scope_questions_are_answered(engine, files, ceiling):
     """The issue asks for at most 5% wrongly flagged. The tune sets are held to it by
-    construction (bench/calibrate.py shifts the boundary so). Held out, 5 of the 104
-    in-scope questions (4.8%: 4 of 50 paraphrases, 1 of 54 lay) are flagged (6 before the
-    records' 119 newer everyday questions); this ceiling guards against going back."""
+    construction (bench/calibrate.py shifts the boundary so). Held out, 7 of the 234
+    in-scope questions (3.0%) are flagged: 4 of the 50 first commissioners' questions and 2
+    of the 54 first lay ones (5.8% of those 104; 4.8% before a contraction such as
+    "aren't" stopped counting as a word the records hold), none of the 50 second
+    commissioners' and 1 of the 80 second lay ones."""
     assert flagged(engine, load_queries(files)) <= ceiling
 
 
 @pytest.mark.quality
-@pytest.mark.parametrize("name, floor", [("tune.yaml", 0.55), ("holdout.yaml", 0.85)])
+@pytest.mark.parametrize("name, floor", [("tune.yaml", 0.55), ("holdout.yaml", 0.85),
+                                         ("holdout-2.yaml", 0.9), ("holdout-2-near.yaml", 0.2)])
 def test_out_of_scope_questions_are_flagged(engine, name, floor):
     """The issue asks for 90%. With the out-of-scope anchors and unknown names
     (kb/relevance.py), hybrid flags 65.5% of the tune questions and 92.7% of the held-out
-    ones (38% and 67% before): these floors guard against going backwards."""
+    ones (38% and 67% before), and of a second held-out writer's all 23 on other NHS topics
+    but 6 of 20 near the records' ground (another area's integrated care, a detail the
+    records do not give): these floors guard against going backwards."""
     assert flagged(engine, load_queries([OUT_OF_SCOPE / name])) >= floor
 
 
@@ -135,6 +141,22 @@ def test_words_match_as_stems_never_as_substrings():
     assert matching_words(["art", "commissioner", "partner", "s", "ccg"], text) == \
         ["commissioner", "partner", "ccg"]
     assert matching_words(["commissioning"], "commissioned services") == ["commissioning"]
+
+
+def test_a_contraction_is_not_a_word_and_a_possessive_is_its_word():
+    assert terms("why doesn't the CCG’s plan work") == ["ccg", "plan", "work"]
+    assert terms("GPs won't sign, we'll see") == ["gps", "sign", "see"]
+    assert terms("the trust's O'Neill report") == ["trust", "o", "neill", "report"]
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_why_never_names_a_piece_of_a_contraction(engine, mode):
+    """"won't" is not the "won" of a tender, nor "doesn't" a word "doesn" (the records
+    hold all three forms)."""
+    results = engine.search("GPs won't sign and it doesn't work if they aren't registered",
+                            mode=mode, limit=20)
+    named = {w for h in results.hits for w in re.findall(r"\w+", h.why)}
+    assert results.hits and not named & {"won", "doesn", "aren", "t"}
 
 
 def test_why_names_the_expansion_that_matched(engine):
