@@ -794,11 +794,15 @@ class SearchEngine:
 
     def _why(self, query: Query, kind: str, id: str, text: str) -> str:
         """"matches conflict, interest; family doctor → GP", or, when no word matched,
-        the part of the record closest in meaning to the query."""
+        the part of the record closest in meaning to the query. An expansion is named for
+        the words it adds: "week → weeks" adds none to a matched "week" (a word neighbour,
+        kb/neighbours.py, can be another form of a word the record holds)."""
         words = matching_words(query.words, text)
+        matched = {_stem(w.lower()) for w in words}
         expansions = []
         for expansion in query.expansions:
-            found = matching_words(expansion.terms, text)
+            found = [t for t in matching_words(expansion.terms, text)
+                     if _stem(t.lower()) not in matched]
             if found:
                 expansions.append(expansion.label(found))
         if words or expansions:

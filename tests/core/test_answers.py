@@ -164,6 +164,14 @@ def test_why_names_the_expansion_that_matched(engine):
     assert "family doctor → GP" in hit.why
 
 
+def test_why_names_an_expansion_only_for_the_words_it_adds(engine):
+    """No record uses "week", so its word neighbours bring in "weeks", which the index
+    already matches by stem: "matches week; week → weeks" said the same thing twice."""
+    results = engine.search("keep working together week to week", limit=10)
+    assert any("week" in h.why for h in results.hits)
+    assert not any("→ weeks" in h.why for h in results.hits)
+
+
 def test_a_hit_found_by_meaning_names_its_closest_part(engine):
     results = engine.search("value added levy owed by a joint firm", mode="semantic", limit=20)
     whys = [h.why for h in results.hits if h.kind == "lesson"
