@@ -115,7 +115,7 @@ def test_json_gains_only_answered(engine):
 def test_a_clear_answer_stands_out_on_the_one_scale(engine, mode):
     """The same hit scores alike in every mode (it was 0.80 keyword, 0.38 semantic and 0.96
     hybrid): a strong match in each. Hybrid reads it at 0.66 (0.46 before the query
-    adapter, kb/adapter.py; semantic 0.39, a fair 0.15 before it) and also calls strong the
+    adapter, kb/adapter.py; semantic 0.38, a fair 0.15 before it) and also calls strong the
     lesson on the thin lead provider, which holds all three words and is about the LLP's tax
     position too (0.25); keyword mode calls that lesson and the case, which name the LLP
     too, strong (bands at 0.172)."""
