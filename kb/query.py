@@ -69,6 +69,7 @@ def terms(text: str) -> list[str]:
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _CONTRACTION = re.compile(r"(?:n['’]t|['’](?:ll|re|ve|d|m))$")
 _POSSESSIVE = re.compile(r"['’]s$")
+_APOSTROPHE = re.compile(r"['’]")
 
 
 def words_of(text: str) -> list[str]:
@@ -79,7 +80,7 @@ def words_of(text: str) -> list[str]:
     for token in _WORD.findall(text.lower()):
         if _CONTRACTION.search(token):
             continue
-        found += re.split(r"['’]", _POSSESSIVE.sub("", token))
+        found += _APOSTROPHE.split(_POSSESSIVE.sub("", token))
     return found
 
 
@@ -133,9 +134,9 @@ class Query:
 
     @property
     def counted_words(self) -> list[str]:
-        """The words a record can be said to hold: two letters or more (the "s" of "CCG's"
-        is not a word, as the why line's kb.search.matching_words has it). Coverage and
-        hybrid's word features count these."""
+        """The words a record can be said to hold: two letters or more (the "o" of
+        "O'Neill" or the "b" of "plan b" is not a word, as the why line's
+        kb.search.matching_words has it). Coverage and hybrid's word features count these."""
         return [w for w in self.words if len(w) > 1]
 
     @property

@@ -861,7 +861,7 @@ PART_LABELS = {"event": "what happened", "lesson": "its lesson",
 def matching_words(words, text: str) -> list[str]:
     """The `words` that `text` holds, compared as Porter stems, as the index compares them
     ("partners" holds "partner", never "art"); a one-letter word never counts (the "s" of
-    "CCG's" is not a word)."""
+    "CCG's" or the "o" of "O'Neill" is not a word)."""
     tokens = set(_TOKEN.findall(text.lower()))
     found = []
     for shown in words:
