@@ -51,8 +51,11 @@ class Neighbours:
         return self._words
 
     def expansions(self, words: Iterable[str], embedder: Embedder) -> list[Expansion]:
-        """For each word no record uses, its nearest record words ("levy → tax")."""
-        unknown = [w for w in words if w not in self._known and w.isalpha()]
+        """For each word no record uses, its nearest record words ("levy → tax"). A stop
+        word is no such word (the vocabulary leaves them out, and a query keeps them only
+        when it has nothing else): "and" would bring in "plus" and "although"."""
+        unknown = [w for w in words if w not in self._known and w not in STOPWORDS
+                   and w.isalpha()]
         if not unknown or not self._words:
             return []
         found: list[Expansion] = []

@@ -36,6 +36,15 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
+def unaccented(text: str) -> str:
+    """`text` decomposed (NFKD) and without its diacritics, as FTS5's unicode61 tokenizer
+    reads it: "café" is "cafe"."""
+    folded = unicodedata.normalize("NFKD", text)
+    if folded.isascii():
+        return folded
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
 def clean_query(text: str) -> str:
     """The query as searched: normalised and cut to MAX_QUERY_CHARS, or QueryError."""
     if any("\ud800" <= ch <= "\udfff" for ch in text):
@@ -131,6 +140,12 @@ class Query:
     def with_expansions(self, more: list[Expansion]) -> "Query":
         return Query(self.text, self.searched, self.words, self.corrections,
                      (*self.expansions, *more))
+
+    @property
+    def asks_something(self) -> bool:
+        """Whether any word is more than a common English word: "what is it" keeps its
+        stop words to search by (`terms`), but asks nothing a record could answer."""
+        return any(w not in STOPWORDS for w in self.words)
 
     @property
     def counted_words(self) -> list[str]:

@@ -108,6 +108,9 @@ A query is answered when it lies on the right side of a linear boundary in five 
     acronym) that no record holds and no glossary entry stands for ("the Nuffield Trust",
     "Hartlepool"): no lesson can answer for a body or place it never mentions. None of the
     160 in-scope tune questions has one, 7 of the 55 out-of-scope ones do.
+A query of stop words alone ("what is it") is never answered, whatever the signals read
+(SearchEngine._answered): every record holds its words. None of the 712 questions of the
+query sets is one.
 Keyword mode (before the model loads) reads only coverage and unknown names. A database
 built from data without data/elsewhere.yaml (the TUI's test fixture, a user's own data
 folder) reads, in place of the best anchor's cosine, NO_ANCHORS: the highest value that

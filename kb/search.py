@@ -404,7 +404,8 @@ class SearchEngine:
                        answered=answered, parsed=parsed)
 
     def _answered(self, query: Query, mode: str, ranked: list[Ranked]) -> bool:
-        return bool(ranked) and relevance.answered(mode, self.answer_signals(query, mode, ranked))
+        return (bool(ranked) and query.asks_something
+                and relevance.answered(mode, self.answer_signals(query, mode, ranked)))
 
     def answer_signals(self, query: Query, mode: str, ranked: list[Ranked]) -> relevance.Signals:
         """What the answered decision reads (kb/relevance.py), from the mode's ranking."""

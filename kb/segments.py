@@ -40,7 +40,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,7 +47,7 @@ from functools import lru_cache
 import numpy as np
 
 from kb.embeddings import DTYPE
-from kb.query import stem
+from kb.query import stem, unaccented
 from kb.vocabulary import ITEM_KINDS
 
 # Past this many items the stored index is kept and used. Not calibrated: at the current
@@ -75,10 +74,7 @@ def _stem(word: str) -> str:
 def tokens(text: str) -> list[str]:
     """The terms FTS5's `porter` tokenizer (over unicode61) stores for `text`: letters and
     digits split at everything else, lower-cased, diacritics removed, Porter-stemmed."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    if not folded.isascii():
-        folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return [_stem(w) for w in _TOKEN.findall(folded)]
+    return [_stem(w) for w in _TOKEN.findall(unaccented(text.lower()))]
 
 
 def _usearch_index():

@@ -5,7 +5,9 @@
 alone when the index knows its stem (the FTS5 vocabulary table, which covers every record
 and passage) or when it is an English word (the frequency dictionary shipped with
 symspellpy): a real word the records do not use, such as "dentistry", is not a typo, and
-the engine's word neighbours deal with it. Any other word of four letters or more is
+the engine's word neighbours deal with it. Both are asked of the word without its accents,
+as the index holds it (FTS5's tokenizer removes diacritics): "naïve café" is English, not
+a misspelling of "name care". Any other word of four letters or more is
 looked up with SymSpell (symmetric-delete search, Damerau–Levenshtein distance up to 2)
 among the curated records' words, weighted by how many records use each; the closest,
 most common one replaces it, and every front-end shows "searched for: …".
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 from importlib import resources
 from typing import Callable
+
+from kb.query import unaccented
 
 MAX_DISTANCE = 2
 MIN_LENGTH = 4  # shorter words have too many neighbours within two edits
@@ -34,11 +38,12 @@ class Speller:
         close record word."""
         out = []
         for word in words:
-            if len(word) < MIN_LENGTH or not word.isalpha() or self._documents(word):
+            plain = unaccented(word)
+            if len(plain) < MIN_LENGTH or not plain.isalpha() or self._documents(plain):
                 continue
-            if word in self.english:
+            if plain in self.english:
                 continue
-            suggestions = self.symspell.lookup(word, _verbosity().CLOSEST, MAX_DISTANCE)
+            suggestions = self.symspell.lookup(plain, _verbosity().CLOSEST, MAX_DISTANCE)
             if suggestions:
                 best = max(suggestions, key=lambda s: (-s.distance, s.count))
                 out.append((word, best.term))

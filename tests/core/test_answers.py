@@ -104,6 +104,17 @@ def test_nothing_answers_still_lists_the_nearest_records(engine):
     assert results.to_json()["answered"] is False
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_question_of_common_words_alone_is_not_answered(engine, mode):
+    """"what is it" or "the and of" asks nothing a record could answer, though every record
+    holds its words (main answered both, in hybrid as a fair match). Its nearest records
+    are still listed, and no common word is given word neighbours ("and → plus although")."""
+    for text in ("what is it", "the and of"):
+        results = engine.search(text, mode=mode, limit=3)
+        assert results.hits and not results.answered
+        assert not any("→" in h.why for h in results.hits)
+
+
 def test_json_gains_only_answered(engine):
     out = engine.search("VAT risk of LLP", limit=2).to_json()
     assert set(out) == {"query", "mode", "answered", "hits"} and out["answered"] is True
@@ -190,6 +201,15 @@ def test_misspellings_are_corrected_against_the_index(engine):
 
 def test_real_words_the_records_do_not_use_are_not_corrected(engine):
     assert engine.search("dentistry contracts", limit=1).searched_for is None
+
+
+def test_accented_english_words_are_not_corrected(engine):
+    """"naïve" and "café" are English words written with their accents (main searched for
+    "name care"); an accented misspelling is still corrected, and an accented record word
+    is the word the index holds."""
+    assert engine.search("naïve café", limit=1).searched_for is None
+    assert engine.search("conflcït of interest", limit=1).searched_for == "conflict of interest"
+    assert engine.search("conflïct of interest", limit=1).searched_for is None
 
 
 @pytest.mark.parametrize("mode", MODES)
