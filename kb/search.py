@@ -468,10 +468,11 @@ class SearchEngine:
         expansions found (the model's word neighbours are added by `search`)."""
         text = clean_query(text)
         self.refresh()
-        corrections = self.speller.corrections(terms(text))
-        searched = text
-        for typed, corrected in corrections:
-            searched = re.sub(rf"\b{re.escape(typed)}\b", corrected, searched, flags=re.IGNORECASE)
+        corrections = self.speller.joins(text)
+        searched = _corrected(text, corrections)
+        misspelt = self.speller.corrections(terms(searched))
+        searched = _corrected(searched, misspelt)
+        corrections += misspelt
         return Query(text=text, searched=searched, words=tuple(terms(searched)),
                      corrections=tuple(corrections),
                      expansions=tuple(self.glossary.expansions(searched)))
@@ -834,6 +835,13 @@ class SearchEngine:
             if number <= len(questions):
                 return f"its question “{questions[number - 1]}”"
         return PART_LABELS.get(best)
+
+
+def _corrected(text: str, corrections: list[tuple[str, str]]) -> str:
+    """`text` with each (typed, corrected) pair's typed words replaced, ignoring case."""
+    for typed, corrected in corrections:
+        text = re.sub(rf"\b{re.escape(typed)}\b", corrected, text, flags=re.IGNORECASE)
+    return text
 
 
 class _HitRow(NamedTuple):

@@ -11,17 +11,25 @@ a misspelling of "name care". Any other word of four letters or more is
 looked up with SymSpell (symmetric-delete search, Damerau–Levenshtein distance up to 2)
 among the curated records' words, weighted by how many records use each; the closest,
 most common one replaces it, and every front-end shows "searched for: …".
+
+Two adjacent words are joined when the records write them as one word and at least one of
+them is no record word on its own: "Uniting Care" is the records' "UnitingCare" (which the
+index's stemmer would otherwise read as "unit" and "care"), "multi-disciplinary" their
+"multidisciplinary". Stop words are never joined ("a long" is not "along").
 """
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Callable
 
-from kb.query import unaccented
+from kb.query import STOPWORDS, unaccented
 
 MAX_DISTANCE = 2
 MIN_LENGTH = 4  # shorter words have too many neighbours within two edits
+_LETTERS = re.compile(r"[^\W\d_]+")
+_BETWEEN = re.compile(r"[\s\-‐‑–]+")  # what may part two words written as one
 
 
 class Speller:
@@ -29,6 +37,7 @@ class Speller:
         """`words`: the records' words; `documents(word)`: how many indexed items hold the
         word (by its stem), 0 for a word the index does not know."""
         self._words = words
+        self._known = frozenset(words)
         self._documents = documents
         self._symspell = None
         self._english: frozenset[str] | None = None
@@ -47,6 +56,19 @@ class Speller:
             if suggestions:
                 best = max(suggestions, key=lambda s: (-s.distance, s.count))
                 out.append((word, best.term))
+        return out
+
+    def joins(self, text: str) -> list[tuple[str, str]]:
+        """(typed, record word) for each two adjacent words of `text` that the records
+        write as one (see the module's docstring)."""
+        out = []
+        found = list(_LETTERS.finditer(text))
+        for first, second in zip(found, found[1:]):
+            a, b = first.group().lower(), second.group().lower()
+            if (a + b in self._known and not (a in self._known and b in self._known)
+                    and a not in STOPWORDS and b not in STOPWORDS
+                    and _BETWEEN.fullmatch(text[first.end():second.start()])):
+                out.append((text[first.start():second.end()], a + b))
         return out
 
     @property

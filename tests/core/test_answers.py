@@ -203,6 +203,18 @@ def test_real_words_the_records_do_not_use_are_not_corrected(engine):
     assert engine.search("dentistry contracts", limit=1).searched_for is None
 
 
+def test_two_words_the_records_write_as_one_are_joined(engine):
+    """"Uniting Care" is the records' "UnitingCare": the stemmer read "uniting" as the
+    "unit" of a Dudley lesson, which came first (main). Stop words are never joined ("a
+    long" is not "along"), nor two words each of which the records use."""
+    results = engine.search("Uniting Care", limit=3)
+    assert results.searched_for == "unitingcare"
+    assert all(h.case == "uniting-care" for h in results.hits)
+    assert engine.speller.joins("a multi-disciplinary team") == [
+        ("multi-disciplinary", "multidisciplinary")]
+    assert engine.speller.joins("a long contract for health care") == []
+
+
 def test_accented_english_words_are_not_corrected(engine):
     """"naïve" and "café" are English words written with their accents (main searched for
     "name care"); an accented misspelling is still corrected, and an accented record word
