@@ -12,6 +12,11 @@ looked up with SymSpell (symmetric-delete search, Damerau–Levenshtein distance
 among the curated records' words, weighted by how many records use each; the closest,
 most common one replaces it, and every front-end shows "searched for: …".
 
+The records are in British English, so a word the index does not know whose British
+spelling it does (breame's list of American and British pairs) is searched for in that
+spelling: "mobilize" as "mobilise", "program" as "programme". A word the index knows is
+never respelt ("practice" stays, though British English spells the verb "practise").
+
 Two adjacent words are joined when the records write them as one word and at least one of
 them is no record word on its own: "Uniting Care" is the records' "UnitingCare" (which the
 index's stemmer would otherwise read as "unit" and "care"), "multi-disciplinary" their
@@ -49,6 +54,10 @@ class Speller:
         for word in words:
             plain = unaccented(word)
             if len(plain) < MIN_LENGTH or not plain.isalpha() or self._documents(plain):
+                continue
+            british = _british_spelling(plain)
+            if british != plain and self._documents(british):
+                out.append((word, british))
                 continue
             if plain in self.english:
                 continue
@@ -89,6 +98,12 @@ class Speller:
                 symspell.create_dictionary_entry(word, max(self._documents(word), 1))
             self._symspell = symspell
         return self._symspell
+
+
+def _british_spelling(word: str) -> str:
+    from breame.spelling import get_british_spelling  # 2 ms, and only for unknown words
+
+    return get_british_spelling(word)
 
 
 def _verbosity():

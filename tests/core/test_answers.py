@@ -215,6 +215,16 @@ def test_two_words_the_records_write_as_one_are_joined(engine):
     assert engine.speller.joins("a long contract for health care") == []
 
 
+def test_american_spellings_are_searched_for_as_the_records_spell_them(engine):
+    """The records are in British English: "mobilize" and "program" found no record by
+    keyword (main left them alone as English words). A word the index knows is never
+    respelt ("practice", whose British verb is "practise")."""
+    results = engine.search("how do we mobilize the program", limit=3)
+    assert results.searched_for == "how do we mobilise the programme"
+    assert any("mobilis" in h.why for h in results.hits)
+    assert engine.search("GP practice", limit=1).searched_for is None
+
+
 def test_accented_english_words_are_not_corrected(engine):
     """"naïve" and "café" are English words written with their accents (main searched for
     "name care"); an accented misspelling is still corrected, and an accented record word
