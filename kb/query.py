@@ -93,8 +93,15 @@ def words_of(text: str) -> list[str]:
     return found
 
 
-# A capitalised word not opening the text or a sentence, or an acronym anywhere.
-_NAME = re.compile(r"(?<![.?!:;]\s)(?<!^)\b[A-Z]\w+|\b[A-Z][A-Z0-9]+\b")
+# An acronym: two or more capitals (and digits). A name: a capitalised word not opening the
+# text or a sentence, or an acronym anywhere.
+_ACRONYM = r"\b[A-Z][A-Z0-9]+\b"
+_NAME = re.compile(rf"(?<![.?!:;]\s)(?<!^)\b[A-Z]\w+|{_ACRONYM}")
+
+
+def acronyms(text: str) -> set[str]:
+    """The words `text` writes in capitals, lower-cased ("TUPE transfer" → {"tupe"})."""
+    return {m.lower() for m in re.findall(_ACRONYM, text)}
 
 
 def names(text: str) -> list[str]:

@@ -43,8 +43,8 @@ from kb.filters import Filters, resolve
 from kb.glossary import META_KEY as GLOSSARY_META, Glossary
 from kb.items import Parts, read_parts
 from kb.neighbours import KIND as WORD_KIND, SOURCE as NEIGHBOUR, Neighbours
-from kb.query import (MAX_QUERY_CHARS, CommonTerms, Query, clean_query, fts_query, names,
-                      stem, terms)
+from kb.query import (MAX_QUERY_CHARS, CommonTerms, Query, acronyms, clean_query, fts_query,
+                      names, stem, terms)
 from kb.segments import StoredIndex
 from kb.spelling import Speller
 
@@ -470,7 +470,7 @@ class SearchEngine:
         self.refresh()
         corrections = self.speller.joins(text)
         searched = _corrected(text, corrections)
-        misspelt = self.speller.corrections(terms(searched))
+        misspelt = self.speller.corrections(terms(searched), acronyms=acronyms(searched))
         searched = _corrected(searched, misspelt)
         corrections += misspelt
         return Query(text=text, searched=searched, words=tuple(terms(searched)),

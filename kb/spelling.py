@@ -47,13 +47,16 @@ class Speller:
         self._symspell = None
         self._english: frozenset[str] | None = None
 
-    def corrections(self, words: list[str]) -> list[tuple[str, str]]:
-        """(typed, corrected) for each word that is neither known nor English and has a
-        close record word."""
+    def corrections(self, words: list[str], *, acronyms: set[str] = frozenset()
+                    ) -> list[tuple[str, str]]:
+        """(typed, corrected) for each word that is neither known nor English nor one of
+        the `acronyms` (typed in capitals: "TUPE" is a name the records do not hold, not a
+        misspelling of "take") and has a close record word."""
         out = []
         for word in words:
             plain = unaccented(word)
-            if len(plain) < MIN_LENGTH or not plain.isalpha() or self._documents(plain):
+            if (len(plain) < MIN_LENGTH or not plain.isalpha() or self._documents(plain)
+                    or word in acronyms):
                 continue
             british = _british_spelling(plain)
             if british != plain and self._documents(british):

@@ -225,6 +225,14 @@ def test_american_spellings_are_searched_for_as_the_records_spell_them(engine):
     assert engine.search("GP practice", limit=1).searched_for is None
 
 
+def test_an_acronym_is_never_respelt(engine):
+    """An acronym the records never use is a name they do not hold, not a misspelling: main
+    searched for "take transfer of district nurses" and "parts funding"."""
+    for text in ("TUPE transfer of district nurses", "ARRS funding for pharmacists"):
+        results = engine.search(text, limit=1)
+        assert results.searched_for is None and not results.answered
+
+
 def test_accented_english_words_are_not_corrected(engine):
     """"naïve" and "café" are English words written with their accents (main searched for
     "name care"); an accented misspelling is still corrected, and an accented record word
