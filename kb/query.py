@@ -95,13 +95,13 @@ def words_of(text: str) -> list[str]:
 
 # An acronym: two or more capitals (and digits). A name: a capitalised word not opening the
 # text or a sentence, or an acronym anywhere.
-_ACRONYM = r"\b[A-Z][A-Z0-9]+\b"
-_NAME = re.compile(rf"(?<![.?!:;]\s)(?<!^)\b[A-Z]\w+|{_ACRONYM}")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
+_NAME = re.compile(rf"(?<![.?!:;]\s)(?<!^)\b[A-Z]\w+|{_ACRONYM.pattern}")
 
 
 def acronyms(text: str) -> set[str]:
     """The words `text` writes in capitals, lower-cased ("TUPE transfer" → {"tupe"})."""
-    return {m.lower() for m in re.findall(_ACRONYM, text)}
+    return {m.lower() for m in _ACRONYM.findall(text)}
 
 
 def names(text: str) -> list[str]:

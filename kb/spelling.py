@@ -55,8 +55,8 @@ class Speller:
         out = []
         for word in words:
             plain = unaccented(word)
-            if (len(plain) < MIN_LENGTH or not plain.isalpha() or self._documents(plain)
-                    or word in acronyms):
+            if (word in acronyms or len(plain) < MIN_LENGTH or not plain.isalpha()
+                    or self._documents(plain)):
                 continue
             british = _british_spelling(plain)
             if british != plain and self._documents(british):
