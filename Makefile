@@ -16,7 +16,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: setup test-setup db run test check serve bench clean
 
 $(STAMP): pyproject.toml requirements.lock
-	@echo "Setting up $(VENV) (once): 76 pinned packages, no torch, 425 MB; a minute or two, more on a busy machine."
+	@echo "Setting up $(VENV) (once): 75 pinned packages, no torch, 400 MB; a minute or two, more on a busy machine."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(PIP) -e .
 	@$(BIN)/kb model prepare

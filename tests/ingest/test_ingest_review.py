@@ -96,7 +96,7 @@ def test_accepting_with_the_curators_choices(reviewed, db, data_copy):
         "went-well")
     # A second lesson from the same document reuses its source.
     again = review.accept(db, data_copy, reviewed["the need to"],
-                          title="Appoint an independent chair")
+                          title="Appoint an independent chair", themes=("governance",))
     assert again.lesson == "wl-appoint-an-independent-chair-2"
     assert [s.id for s in read_corpus(data_copy).sources].count(done.source) == 1
 
