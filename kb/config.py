@@ -16,8 +16,8 @@ CACHE_ENV = "LESSONS_CACHE"
 
 # The project root when run from a checkout; data/ and the database sit under it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The default model, all-MiniLM-L6-v2 fine-tuned on the records' questions, as one ONNX
-# file with int8 weights, shipped beside its tokenizer (made by kb/finetune.py).
+# The default model, all-MiniLM-L6-v2 fine-tuned on the records' questions and plan signs,
+# as one ONNX file with int8 weights, shipped beside its tokenizer (made by kb/finetune.py).
 PACKAGED_MODEL_FILE = Path(__file__).resolve().parent / "minilm" / "model.onnx"
 
 

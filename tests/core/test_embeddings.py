@@ -39,15 +39,21 @@ def parity_texts(built_db) -> list[str]:
         return TEXTS + [text for n, (text,) in enumerate(rows) if n % 5 == 0]
 
 
-@pytest.mark.slow
-def test_the_packaged_model_is_all_minilm_tuned_not_replaced(embedder, built_db):
-    """The shipped file is all-MiniLM-L6-v2 moved by its fine-tuning (kb/finetune.py), not
-    another model: every text stays near the base model's vector, and none is the same."""
+@pytest.fixture(scope="module")
+def reference(built_db) -> tuple[list[str], np.ndarray]:
+    """The parity texts and sentence-transformers' own vectors of them (fp32 base model)."""
     from sentence_transformers import SentenceTransformer
 
     texts = parity_texts(built_db)
-    reference = SentenceTransformer(str(fp32_model_dir()), device="cpu").encode(
+    return texts, SentenceTransformer(str(fp32_model_dir()), device="cpu").encode(
         texts, normalize_embeddings=True)
+
+
+@pytest.mark.slow
+def test_the_packaged_model_is_all_minilm_tuned_not_replaced(embedder, reference):
+    """The shipped file is all-MiniLM-L6-v2 moved by its fine-tuning (kb/finetune.py), not
+    another model: every text stays near the base model's vector, and none is the same."""
+    texts, reference = reference
     ours = embedder.encode(texts)
     assert embedder.name == PACKAGED_NAME and embedder.name.endswith(PACKAGED_SHA256[:8])
     assert ours.shape == (len(texts), 384) and ours.dtype == np.float32
@@ -57,12 +63,10 @@ def test_the_packaged_model_is_all_minilm_tuned_not_replaced(embedder, built_db)
 
 
 @pytest.mark.slow
-def test_int8_weights_keep_the_models_vectors(built_db, tmp_path):
+def test_int8_weights_keep_the_models_vectors(reference, tmp_path):
     """The step that made the shipped file from the tuned model's ONNX export
     (kb.finetune.weight_only_int8), applied to the fp32 all-MiniLM-L6-v2: a quarter of the
     size, and sentence-transformers' own vectors to cosine 0.998 over the parity texts."""
-    from sentence_transformers import SentenceTransformer
-
     from kb.finetune import weight_only_int8
 
     exported = load_embedder(fp32_model_dir()).source / "model.onnx"
@@ -70,9 +74,7 @@ def test_int8_weights_keep_the_models_vectors(built_db, tmp_path):
     assert (tmp_path / "model.onnx").stat().st_size < exported.stat().st_size / 3.5
     quantised = Embedder(tmp_path / "model.onnx", TOKENIZER_FILE, PACKAGED_SETTINGS,
                          source=tmp_path)
-    texts = parity_texts(built_db)
-    reference = SentenceTransformer(str(fp32_model_dir()), device="cpu").encode(
-        texts, normalize_embeddings=True)
+    texts, reference = reference
     cosines = np.sum(quantised.encode(texts) * reference, axis=1)
     assert cosines.min() >= 0.998, f"lowest cosine {cosines.min():.4f}"
 
